@@ -1,0 +1,69 @@
+# One target per habit: run, test, lint, bench (and build for `sam build`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 (the Lambda runtime): on PATH, else the newest 3.13 that pyenv has.
+PY313 ?= $(shell command -v python3.13 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1)
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help run test lint unit integration e2e bench build clean
+
+help:
+	@echo "make run    start the local stack (moto + API on :3000) with the demo tenant"
+	@echo "make test   lint, then unit, integration and e2e tests (schemathesis included)"
+	@echo "make lint   ruff, mypy, cfn-lint, sam validate --lint, asl-validator"
+	@echo "make bench  cold-import ratios and DynamoDB calls per request"
+	@echo "make build  sam build (python3.13, arm64, no container)"
+
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt
+	@test -n "$(PY313)" || { echo "python3.13 not found (install it, e.g. 'pyenv install 3.13')"; exit 1; }
+	$(PY313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+$(TOOLS)/.installed: requirements/tools.txt
+	@test -n "$(PY313)" || { echo "python3.13 not found"; exit 1; }
+	$(PY313) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m local_stack
+
+lint: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/platform/riveredge functions local_stack
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint --region us-east-1
+	for f in statemachines/*.asl.json; do node_modules/.bin/asl-validator --no-arn-check --json-path "$$f" || exit 1; done
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration -q
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e -q
+
+test: lint $(VENV)/.installed
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run.py
+
+build: $(TOOLS)/.installed
+	PATH="$(dir $(PY313)):$$PATH" $(TOOLS)/bin/sam build --region us-east-1
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Sign-in: login, refresh, logout, me and the JSON Web Key Set."""

@@ -1,0 +1,51 @@
+"""Request and response bodies of the auth routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field
+
+from riveredge.schemas import TENANT_CODE_PATTERN, RequestModel, ResponseModel, TenantResponse, UserResponse
+
+
+class LoginRequest(RequestModel):
+    tenant: Annotated[str, Field(pattern=f"{TENANT_CODE_PATTERN}|^platform$", max_length=32)]
+    email: EmailStr
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class RefreshRequest(RequestModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class TokenResponse(ResponseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+class PlatformScopeResponse(ResponseModel):
+    id: Literal["platform"] = "platform"
+    code: Literal["platform"] = "platform"
+    name: str = "RiverEdge platform"
+
+
+class MeResponse(ResponseModel):
+    user: UserResponse
+    tenant: TenantResponse | PlatformScopeResponse
+
+
+class JsonWebKey(ResponseModel):
+    kty: str
+    crv: str
+    x: str
+    y: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JwksResponse(ResponseModel):
+    keys: list[JsonWebKey]

@@ -1,0 +1,1 @@
+"""The API's Lambda REQUEST authorizer: token -> tenant, user, session, permissions."""

@@ -1,0 +1,115 @@
+"""Onboarding steps. Each is idempotent: Step Functions may run a step again after a retry."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from riveredge import aws, events, passwords
+from riveredge.clock import new_id
+from riveredge.db.models import User
+from riveredge.errors import ConflictError, NotFoundError
+from riveredge.scope import Scope, platform_scope, use_scope
+from riveredge.settings import get_settings
+
+from onboarding import repository
+from onboarding.defaults import PLATFORM_ROLES, SUPER_ADMIN, SYSTEM_ROLES
+
+
+def seed_defaults(tenant_id: str) -> dict[str, Any]:
+    """The system roles of the tenant, and its role index."""
+    scope = Scope(tenant_id)
+    with use_scope(scope):
+        roles = repository.seed_roles(scope, SYSTEM_ROLES)
+    return {"tenant_id": tenant_id, "roles": roles}
+
+
+def create_admin(tenant_id: str) -> dict[str, Any]:
+    """The first admin, from the pending record the tenants route left (its password already hashed)."""
+    scope = Scope(tenant_id)
+    with use_scope(scope):
+        pending = repository.pending_admin(tenant_id)
+        if pending is None:
+            tenant = repository.tenant(tenant_id)
+            existing = repository.find_user_by_email(scope, tenant.admin_email)
+            if existing is None:
+                raise NotFoundError(f"tenant {tenant_id} has no pending admin")
+            return {"tenant_id": tenant_id, "admin_id": existing.user_id, "email": existing.email,
+                    "name": existing.name}
+        roles = {r.code: r.role_id for r in repository.roles_of(scope)}
+        user = User.new(scope, new_id(), pending.email, name=pending.name, status="active",
+                        role_ids={roles[SUPER_ADMIN]}, created_by=repository.SYSTEM_ACTOR)
+        repository.create_user(scope, user, pending.password_hash, consumed=pending)
+    return {"tenant_id": tenant_id, "admin_id": user.user_id, "email": user.email, "name": user.name}
+
+
+def _operating(tenant_id: str) -> Scope:
+    """The tenant record is listed in the platform's index, so it changes in the platform scope."""
+    return platform_scope().with_tenant(tenant_id)
+
+
+def activate(tenant_id: str) -> dict[str, Any]:
+    """Open the tenant for sign-in and announce it on the bus."""
+    scope = _operating(tenant_id)
+    with use_scope(scope):
+        tenant = repository.tenant(tenant_id)
+        if tenant.status == "provisioning":
+            repository.set_tenant_status(scope, tenant, "active")
+        events.publish(Scope(tenant_id), "tenants", "tenant.created", {"code": tenant.code, "name": tenant.name,
+                                                             "tier": tenant.tier})
+    return {"tenant_id": tenant_id, "status": tenant.status}
+
+
+def mark_failed(tenant_id: str, cause: str) -> dict[str, Any]:
+    scope = _operating(tenant_id)
+    with use_scope(scope):
+        tenant = repository.tenant(tenant_id)
+        if tenant.status == "provisioning":
+            repository.set_tenant_status(scope, tenant, "failed")
+    return {"tenant_id": tenant_id, "status": "failed", "cause": cause[:500]}
+
+
+def welcome_mail(tenant_id: str, admin: dict[str, Any]) -> dict[str, Any]:
+    """Send the welcome mail to the first admin through SES."""
+    with use_scope(Scope(tenant_id)):
+        tenant = repository.tenant(tenant_id)
+    name, code = html.escape(str(admin["name"])), html.escape(tenant.code)
+    subject = f"Welcome to RiverEdge, {tenant.name}"
+    text = (
+        f"Hello {admin['name']},\n\nYour organisation {tenant.name} is ready on RiverEdge.\n"
+        f"Sign in with the organisation code '{tenant.code}' and your email {admin['email']}.\n"
+    )
+    body_html = (
+        f"<p>Hello {name},</p><p>Your organisation <strong>{html.escape(tenant.name)}</strong> is ready on RiverEdge."
+        f"</p><p>Sign in with the organisation code <code>{code}</code> and your email "
+        f"{html.escape(str(admin['email']))}.</p>"
+    )
+    response = aws.sesv2().send_email(
+        FromEmailAddress=get_settings().mail_from,
+        Destination={"ToAddresses": [str(admin["email"])]},
+        Content={
+            "Simple": {
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": body_html, "Charset": "UTF-8"}},
+            }
+        },
+    )
+    return {"message_id": response.get("MessageId", "")}
+
+
+def bootstrap_operator(email: str, name: str, password: str) -> dict[str, Any]:
+    """Create a platform operator (the first one of a deployment); an existing email is left as it is."""
+    passwords.check_policy(password, "password")
+    scope = platform_scope()
+    with use_scope(scope):
+        roles = repository.seed_roles(scope, PLATFORM_ROLES)
+        existing = repository.find_user_by_email(scope, email)
+        if existing is not None:
+            return {"user_id": existing.user_id, "created": False}
+        user = User.new(scope, new_id(), email, name=name, status="active", role_ids={roles["platform_admin"]},
+                        created_by="system:bootstrap")
+        try:
+            repository.create_user(scope, user, passwords.hash_password(password), actor_id="system:bootstrap")
+        except Exception as error:  # a concurrent bootstrap of the same email
+            raise ConflictError(f"operator {email} could not be created") from error
+    return {"user_id": user.user_id, "created": True}

@@ -1,0 +1,1 @@
+"""Tenants, for platform operators: create (with onboarding), list, read, suspend, resume."""

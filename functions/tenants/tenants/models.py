@@ -1,0 +1,31 @@
+"""Request and response bodies of the tenant routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import EmailStr, Field
+
+from riveredge.schemas import NewTenantCode, RequestModel, ResponseModel, TenantResponse, TenantTier
+
+
+class AdminRequest(RequestModel):
+    email: EmailStr
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class CreateTenantRequest(RequestModel):
+    code: NewTenantCode
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    tier: TenantTier = "standard"
+    admin: AdminRequest
+
+
+class TenantStatusRequest(RequestModel):
+    version: int | None = Field(default=None, ge=0, description="The version you read; a stale one is a 412")
+
+
+class TenantListResponse(ResponseModel):
+    items: list[TenantResponse]
+    next_cursor: str | None = None

@@ -1,0 +1,69 @@
+"""Tenant persistence: the only code of this function that touches DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from riveredge import keys, oplog
+from riveredge.db import transaction
+from riveredge.db.models import PendingAdmin, Tenant, TenantCode
+from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
+from riveredge.scope import Scope
+
+
+def _is_condition_failure(error: TransactWriteError | UpdateError) -> bool:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"} and (
+        not reasons or any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    )
+
+
+def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, request_id: str | None) -> None:
+    """Claim the code, store the tenant and its pending admin, log it: one transaction."""
+    try:
+        with transaction() as tx:
+            tx.save(TenantCode.new(tenant.code, tenant.tenant_id), condition=TenantCode.pk.does_not_exist())
+            tx.save(tenant, condition=Tenant.pk.does_not_exist())
+            tx.save(admin)
+            oplog.record(tx, actor, actor_id=actor_id, action="tenant.create", resource="tenant",
+                         resource_id=tenant.tenant_id, before=None, after=snapshot(tenant), request_id=request_id)
+    except TransactWriteError as error:
+        if _is_condition_failure(error):
+            raise ConflictError(f"tenant code '{tenant.code}' is already in use") from error
+        raise
+
+
+def get(tenant_id: str) -> Tenant:
+    key = keys.tenant(tenant_id)
+    try:
+        return Tenant.get(key.pk, key.sk, consistent_read=True)
+    except Tenant.DoesNotExist as error:
+        raise NotFoundError("no such tenant") from error
+
+
+def page(limit: int, start: dict[str, Any] | None) -> tuple[list[Tenant], dict[str, Any] | None]:
+    results = Tenant.gsi1.query(keys.TENANTS_INDEX_PK, limit=limit, last_evaluated_key=start, page_size=limit)
+    items = [t for t in results if isinstance(t, Tenant)]
+    return items, results.last_evaluated_key
+
+
+def set_status(actor: Scope, tenant: Tenant, status: str, *, actor_id: str, request_id: str | None) -> Tenant:
+    """Change the status if nobody changed the tenant since it was read; log it in the same transaction."""
+    before = snapshot(tenant)
+    tenant.status = status
+    try:
+        with transaction() as tx:
+            tx.save(tenant)  # PynamoDB adds the version condition
+            oplog.record(tx, actor, actor_id=actor_id, action=f"tenant.{status}", resource="tenant",
+                         resource_id=tenant.tenant_id, before=before, after=snapshot(tenant), request_id=request_id)
+    except TransactWriteError as error:
+        if _is_condition_failure(error):
+            raise PreconditionFailedError("the tenant has changed since it was read") from error
+        raise
+    return tenant
+
+
+def snapshot(tenant: Tenant) -> dict[str, Any]:
+    return {"code": tenant.code, "name": tenant.name, "tier": tenant.tier, "status": tenant.status}

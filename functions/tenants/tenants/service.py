@@ -1,0 +1,104 @@
+"""Tenant rules: codes are unique, onboarding runs as a workflow, status moves one way at a time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from riveredge import aws, cursors, events, passwords
+from riveredge.auth.principal import Principal
+from riveredge.clock import new_id, utcnow
+from riveredge.db.models import PendingAdmin, Tenant
+from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
+from riveredge.scope import Scope, use_scope
+from riveredge.settings import get_settings
+
+from tenants import repository
+from tenants.models import CreateTenantRequest
+
+ONBOARDING_WINDOW = timedelta(days=1)
+TRANSITIONS = {"suspended": {"active"}, "active": {"suspended"}}
+
+
+@dataclass(frozen=True)
+class Actor:
+    principal: Principal
+    request_id: str | None
+
+
+def _acting_for(actor: Actor, tenant_id: str) -> Scope:
+    return actor.principal.scope.with_tenant(tenant_id)
+
+
+def _valid_tenant_id(tenant_id: str) -> bool:
+    try:
+        Scope(tenant_id)
+    except ValueError:
+        return False
+    return tenant_id != "platform"
+
+
+def create(actor: Actor, request: CreateTenantRequest) -> Tenant:
+    """Store the tenant (status provisioning) and start its onboarding workflow."""
+    passwords.check_policy(request.admin.password, "admin.password")
+    tenant_id = new_id()
+    tenant = Tenant.new(
+        tenant_id,
+        code=request.code,
+        name=request.name,
+        tier=request.tier,
+        status="provisioning",
+        admin_email=str(request.admin.email).lower(),
+        password_policy=dict(passwords.DEFAULT_POLICY),
+    )
+    admin = PendingAdmin.new(
+        tenant_id,
+        email=str(request.admin.email).lower(),
+        name=request.admin.name,
+        password_hash=passwords.hash_password(request.admin.password),
+    )
+    admin.ttl = utcnow() + ONBOARDING_WINDOW
+    with use_scope(_acting_for(actor, tenant_id)) as scope:
+        repository.create(scope, tenant, admin, actor_id=actor.principal.user_id, request_id=actor.request_id)
+    aws.stepfunctions().start_execution(
+        stateMachineArn=get_settings().onboarding_state_machine_arn,
+        name=f"onboard-{tenant_id}",
+        input=json.dumps({"tenant_id": tenant_id}),
+    )
+    return tenant
+
+
+def get(actor: Actor, tenant_id: str) -> Tenant:
+    if not _valid_tenant_id(tenant_id):
+        raise NotFoundError("no such tenant")
+    with use_scope(_acting_for(actor, tenant_id)):
+        return repository.get(tenant_id)
+
+
+def page(actor: Actor, *, limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:
+    scope = actor.principal.scope
+    query = cursors.fingerprint({"route": "tenants"})
+    start = cursors.decode(scope, query, cursor)
+    items, last = repository.page(limit, start)
+    return items, cursors.encode(scope, query, last)
+
+
+def change_status(actor: Actor, tenant_id: str, status: str, expected_version: int | None) -> Tenant:
+    """Suspend or resume; a suspended tenant's users cannot sign in and their tokens stop working."""
+    tenant = get(actor, tenant_id)
+    if expected_version is not None and expected_version != tenant.version:
+        raise PreconditionFailedError(f"the tenant is at version {tenant.version}, not {expected_version}")
+    if tenant.status == status:
+        return tenant
+    if tenant.status not in TRANSITIONS[status]:
+        raise ConflictError(f"a tenant that is {tenant.status} cannot become {status}")
+    with use_scope(_acting_for(actor, tenant_id)) as scope:
+        repository.set_status(scope, tenant, status, actor_id=actor.principal.user_id, request_id=actor.request_id)
+        events.publish(Scope(tenant_id), "tenants", f"tenant.{status}", {"code": tenant.code})
+    return tenant
+
+
+def snapshot(tenant: Tenant) -> dict[str, Any]:
+    return repository.snapshot(tenant)

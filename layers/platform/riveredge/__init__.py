@@ -1,0 +1,1 @@
+"""RiverEdge platform layer: the code every domain function stands on."""

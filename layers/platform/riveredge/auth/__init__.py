@@ -1,0 +1,1 @@
+"""Tokens and principals: who is calling, and in which scope."""

@@ -1,0 +1,65 @@
+"""boto3 clients, created once per container and only when first used.
+
+The DynamoDB tenant guard (riveredge.guard) is installed before any client
+exists, so every DynamoDB client built here or by a library is guarded.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+import riveredge.guard  # noqa: F401  (installs the guard before the first client)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+def _client(name: str) -> Any:
+    return boto3.session.Session().client(name, config=_CONFIG)  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> DynamoDBClient:
+    return _client("dynamodb")  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def kms() -> KMSClient:
+    return _client("kms")  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def events() -> EventBridgeClient:
+    return _client("events")  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def sesv2() -> SESV2Client:
+    return _client("sesv2")  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def stepfunctions() -> SFNClient:
+    return _client("stepfunctions")  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def secretsmanager() -> SecretsManagerClient:
+    return _client("secretsmanager")  # type: ignore[no-any-return]
+
+
+def reset_clients() -> None:
+    """Forget every cached client (the local stack and tests call this when endpoints change)."""
+    for getter in (dynamodb, kms, events, sesv2, stepfunctions, secretsmanager):
+        getter.cache_clear()

@@ -1,0 +1,92 @@
+"""The one table, as a PynamoDB polymorphic base model.
+
+Every entity subclasses :class:`TableModel` with a ``discriminator`` (stored in
+the ``entity`` attribute), gets ``created_at`` / ``updated_at`` stamped on save,
+a ``version`` attribute for optimistic locking and an optional ``ttl``.
+Keys come only from :mod:`riveredge.keys`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+import riveredge.guard  # noqa: F401  (the guard is on every session PynamoDB creates)
+from riveredge.clock import utcnow
+
+_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+_TABLE = os.environ.get("TABLE_NAME", "riveredge")
+
+
+class Gsi1(GlobalSecondaryIndex["TableModel"]):
+    """Overloaded index: lists and look-ups that the base keys cannot answer."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class TableModel(Model):
+    """Base of every item in the table."""
+
+    class Meta:
+        table_name = _TABLE
+        region = _REGION
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+    ttl = TTLAttribute(null=True)
+
+    gsi1 = Gsi1()
+
+    def stamp(self, now: datetime | None = None) -> None:
+        """Set created_at once and updated_at on every write."""
+        now = now or utcnow()
+        if self.created_at is None:
+            self.created_at = now
+        self.updated_at = now
+
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        self.stamp()
+        return super().save(*args, **kwargs)
+
+
+class Transaction(TransactWrite):
+    """A TransactWrite that stamps the models it saves, as ``TableModel.save`` does."""
+
+    def save(self, model: Model, *args: Any, **kwargs: Any) -> None:
+        if isinstance(model, TableModel):
+            model.stamp()
+        super().save(model, *args, **kwargs)
+
+
+@contextmanager
+def transaction() -> Iterator[Transaction]:
+    """One TransactWriteItems on the table: everything in it lands, or nothing does."""
+    with Transaction(connection=Connection(region=_REGION)) as tx:
+        yield tx

@@ -1,0 +1,176 @@
+"""The entities several functions share: tenants, users, credentials, sessions, roles, logs.
+
+Each is a TableModel subclass told apart by its ``entity`` discriminator. Build
+instances through the class methods, which take their keys from riveredge.keys.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+
+from riveredge import keys
+from riveredge.db.base import TableModel
+from riveredge.scope import Scope
+
+
+class Tenant(TableModel, discriminator="tenant"):
+    tenant_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    tier = UnicodeAttribute()
+    status = UnicodeAttribute()  # provisioning | active | suspended
+    admin_email = UnicodeAttribute()
+    password_policy = JSONAttribute(null=True)
+    quotas = JSONAttribute(null=True)
+
+    @classmethod
+    def new(cls, tenant_id: str, **attributes: object) -> Tenant:
+        key = keys.tenant(tenant_id)
+        return cls(key.pk, key.sk, tenant_id=tenant_id, gsi1pk=keys.TENANTS_INDEX_PK, gsi1sk=tenant_id, **attributes)
+
+
+class TenantCode(TableModel, discriminator="tenant_code"):
+    tenant_id = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, code: str, tenant_id: str) -> TenantCode:
+        key = keys.tenant_code(code)
+        return cls(key.pk, key.sk, tenant_id=tenant_id)
+
+
+class PendingAdmin(TableModel, discriminator="pending_admin"):
+    """The first admin of a tenant, waiting for the onboarding workflow (password already hashed)."""
+
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, tenant_id: str, **attributes: object) -> PendingAdmin:
+        key = keys.pending_admin(tenant_id)
+        return cls(key.pk, key.sk, **attributes)
+
+
+class User(TableModel, discriminator="user"):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | disabled
+    role_ids = UnicodeSetAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, user_id: str, email: str, **attributes: object) -> User:
+        key = keys.user(scope, user_id)
+        return cls(
+            key.pk,
+            key.sk,
+            user_id=user_id,
+            email=email.lower(),
+            gsi1pk=keys.user_email_index(scope),
+            gsi1sk=email.lower(),
+            **attributes,
+        )
+
+
+class LoginIdentity(TableModel, discriminator="login"):
+    """What sign-in checks: the credential of one email, and its failure counter.
+
+    It exists for unknown emails too once they fail, so that throttling answers
+    alike for an unknown user and a wrong password.
+    """
+
+    user_id = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")  # mirrors the user's status: active | disabled
+    failed_count = NumberAttribute(default=0)
+    window_started = UTCDateTimeAttribute(null=True)
+    locked_until = UTCDateTimeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, email: str, **attributes: object) -> LoginIdentity:
+        key = keys.login(scope, email)
+        return cls(key.pk, key.sk, **attributes)
+
+
+class Session(TableModel, discriminator="session"):
+    session_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    refresh_digest = UnicodeAttribute()
+    previous_refresh_digest = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # live | revoked
+    revoked_reason = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute()
+    ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, session_id: str, user_id: str, **attributes: object) -> Session:
+        key = keys.session(scope, session_id)
+        return cls(
+            key.pk,
+            key.sk,
+            session_id=session_id,
+            user_id=user_id,
+            gsi1pk=keys.user_sessions_index(scope, user_id),
+            gsi1sk=session_id,
+            **attributes,
+        )
+
+
+class Role(TableModel, discriminator="role"):
+    role_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    permissions = UnicodeSetAttribute(null=True)
+    parent_id = UnicodeAttribute(null=True)
+    data_scope = UnicodeAttribute(default="all")
+    system = BooleanAttribute(default=False)
+
+    @classmethod
+    def new(cls, scope: Scope, role_id: str, **attributes: object) -> Role:
+        key = keys.role(scope, role_id)
+        return cls(key.pk, key.sk, role_id=role_id, **attributes)
+
+
+class AuthzIndex(TableModel, discriminator="authz"):
+    """Every role of a scope with what it grants: the authorizer reads it in the same call as the session."""
+
+    roles = JSONAttribute(default=dict)
+
+    @classmethod
+    def new(cls, scope: Scope, **attributes: object) -> AuthzIndex:
+        key = keys.authz(scope)
+        return cls(key.pk, key.sk, **attributes)
+
+
+class OperationLogEntry(TableModel, discriminator="oplog"):
+    actor_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    resource = UnicodeAttribute()
+    resource_id = UnicodeAttribute()
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+
+
+class LoginLogEntry(TableModel, discriminator="login_log"):
+    email = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    success = BooleanAttribute()
+    reason = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, entry_id: str, **attributes: object) -> LoginLogEntry:
+        key = keys.login_log(scope, entry_id)
+        return cls(key.pk, key.sk, **attributes)

@@ -1,0 +1,231 @@
+"""The resolver every domain function uses, and routers whose routes each name a permission.
+
+``create_app`` gives an APIGatewayRestResolver with validation on, CORS, the
+problem+json error mapping, a body-size limit, and a middleware that turns the
+authorizer context into a :class:`Principal` and runs the route inside that
+principal's tenancy scope. ``ApiRouter`` routes must declare ``permission``:
+a ``module.action`` code, ``AUTHENTICATED`` (any signed-in caller) or
+``PUBLIC`` (no token). The code shows in the OpenAPI as ``x-permission``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import Server
+
+from pydantic import BaseModel
+
+from riveredge.auth.principal import Principal
+from riveredge.authz import declare
+from riveredge.errors import DomainError, ForbiddenError, PayloadTooLargeError, UnauthorizedError
+from riveredge.http import problems
+from riveredge.observability import bind_request, logger
+from riveredge.scope import use_scope
+from riveredge.settings import get_settings
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM_CONTENT = {problems.PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}
+_ERROR_STATUSES = {
+    400: "Malformed request (bad JSON, cursor or parameter)",
+    401: "No valid token",
+    403: "Missing permission",
+    404: "No such object for this tenant",
+    409: "Conflict with the current state",
+    412: "Stale version",
+    413: "Body too large",
+    415: "Unsupported content type",
+    422: "Body is not valid",
+    429: "Throttled",
+}
+BEARER = [{"bearerAuth": []}]
+
+
+def _error_responses() -> dict[int, Any]:
+    return {status: {"description": text, "content": _PROBLEM_CONTENT} for status, text in _ERROR_STATUSES.items()}
+
+
+def current_principal(app: APIGatewayRestResolver | Router) -> Principal:
+    """The caller of the route being served (set by the principal middleware)."""
+    principal = app.context.get("principal")
+    if not isinstance(principal, Principal):
+        raise UnauthorizedError("authentication is required")
+    return principal
+
+
+def _permission_middleware(permission: str, platform_only: bool) -> Callable[..., Response[Any]]:
+    def check(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        if permission == PUBLIC:
+            return next_middleware(app)
+        principal = current_principal(app)
+        if platform_only and not principal.is_platform:
+            raise ForbiddenError("only platform operators may do this")
+        if permission != AUTHENTICATED and not principal.can(permission):
+            raise ForbiddenError(f"permission {permission} is required")
+        return next_middleware(app)
+
+    return check
+
+
+class ApiRouter(Router):
+    """A Router whose routes must each name the permission they require."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag = tag
+
+    def secure(
+        self,
+        method: str,
+        rule: str,
+        *,
+        permission: str,
+        summary: str,
+        platform_only: bool = False,
+        status_code: int = 200,
+        permission_name: str | None = None,
+        responses: dict[int, Any] | None = None,
+        **kwargs: Any,
+    ) -> Callable[[Any], Any]:
+        if permission not in (PUBLIC, AUTHENTICATED):
+            declare(permission, permission_name or summary, platform_only=platform_only)
+        description = f"Permission: `{permission}`" + (" (platform operators only)" if platform_only else "")
+        return self.route(
+            rule,
+            method,
+            summary=summary,
+            description=description,
+            tags=[self.tag],
+            status_code=status_code,
+            responses={**_error_responses(), **(responses or {})},
+            security=None if permission == PUBLIC else BEARER,
+            openapi_extensions={"x-permission": permission, "x-platform-only": platform_only},
+            middlewares=[_permission_middleware(permission, platform_only)],
+            **kwargs,
+        )
+
+    def get(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+        return self.secure("GET", rule, *args, **kwargs)
+
+    def post(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+        return self.secure("POST", rule, *args, **kwargs)
+
+    def put(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+        return self.secure("PUT", rule, *args, **kwargs)
+
+    def patch(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+        return self.secure("PATCH", rule, *args, **kwargs)
+
+    def delete(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+        return self.secure("DELETE", rule, *args, **kwargs)
+
+
+def created(body: BaseModel, location: str) -> Response[dict[str, Any]]:
+    """A 201 answer with the created object and its Location."""
+    return Response(status_code=201, content_type="application/json", body=body.model_dump(mode="json"),
+                    headers={"Location": location})
+
+
+def _request_id(app: APIGatewayRestResolver) -> str | None:
+    context = app.current_event.raw_event.get("requestContext") or {}
+    return context.get("requestId")
+
+
+def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    body = app.current_event.body or ""
+    if len(body.encode()) > get_settings().max_body_bytes:
+        raise PayloadTooLargeError(f"the body may be at most {get_settings().max_body_bytes} bytes")
+    context = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer")
+    principal = Principal.from_context(context)
+    bind_request(
+        tenant_id=principal.tenant_id if principal else None,
+        user_id=principal.user_id if principal else None,
+        request_id=_request_id(app),
+    )
+    if principal is None:
+        return next_middleware(app)
+    app.append_context(principal=principal)
+    with use_scope(principal.scope):
+        return next_middleware(app)
+
+
+def create_app(title: str, *routers: ApiRouter) -> APIGatewayRestResolver:
+    """The resolver of one domain function, with its routers included."""
+    allow_origin = os.environ.get("CORS_ALLOW_ORIGIN", "*")
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        cors=CORSConfig(
+            allow_origin=allow_origin,
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["Location", "Retry-After"],
+            max_age=600,
+        ),
+    )
+    app.use(middlewares=[_principal_middleware])
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(DomainError)
+    def handle_domain_error(error: DomainError) -> Response[str]:
+        if error.status >= 500:
+            logger.exception("internal error", extra={"problem": error.type})
+        return problems.from_domain_error(error, _request_id(app))
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(error: RequestValidationError) -> Response[str]:
+        return problems.from_validation_errors(error.errors(), _request_id(app))
+
+    @app.not_found
+    def handle_not_found(_: Exception) -> Response[str]:
+        return problems.problem(404, "/problems/not-found", "Not found", "no such route", request_id=_request_id(app))
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return problems.problem(
+            500, "/problems/internal-error", "Internal error", "an unexpected error occurred", request_id=_request_id(app)
+        )
+
+    return app
+
+
+def openapi_spec(app: APIGatewayRestResolver, title: str) -> dict[str, Any]:
+    """This function's OpenAPI document (the local stack merges them)."""
+    import json
+
+    spec = json.loads(
+        app.get_openapi_json_schema(
+            title=title,
+            version="1.0.0",
+            servers=[Server(url="/")],
+            security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        )
+    )
+    return dict(spec)

@@ -1,0 +1,102 @@
+"""Every DynamoDB key of the application is built here, and nowhere else.
+
+Key schema of the single table (documented beside the table in template.yaml):
+
+====================  =============================  ====================  ======================  ==============
+entity                pk                             sk                    gsi1pk                  gsi1sk
+====================  =============================  ====================  ======================  ==============
+tenant                T#<tid>#TENANT                 TENANT                P#TENANTS               <tid>
+tenant code           P#TENANT_CODE                  <code>
+user                  <scope>USER                    <uid>                 <scope>USER_EMAIL       <email>
+login identity        <scope>LOGIN                   <email>
+session               <scope>SESSION                 <sid>                 <scope>USER_SESSION#<uid>  <sid>
+role                  <scope>ROLE                    <rid>
+authorisation index   <scope>AUTHZ                   AUTHZ
+pending admin         T#<tid>#ONBOARDING             ADMIN
+operation log         <scope>OPLOG                   <ulid>
+login log             <scope>LOGINLOG                <ulid>
+idempotency record    <scope>IDEMPOTENCY             <function>#<hash>
+====================  =============================  ====================  ======================  ==============
+
+``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
+every partition key of the table and of the index starts with the prefix of the
+scope that owns it. Collections of one kind share a partition and are listed
+with one Query, newest last (ids are ULIDs).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from riveredge.scope import Scope, tenant_scope
+
+PARTITION_KEYS = frozenset({"pk", "gsi1pk"})
+
+
+class Key(NamedTuple):
+    pk: str
+    sk: str
+
+
+def collection(scope: Scope, kind: str) -> str:
+    """The partition that holds every item of `kind` in `scope`."""
+    return f"{scope.prefix}{kind}"
+
+
+# -- tenants --------------------------------------------------------------------------
+def tenant(tenant_id: str) -> Key:
+    return Key(collection(tenant_scope(tenant_id), "TENANT"), "TENANT")
+
+
+TENANTS_INDEX_PK = "P#TENANTS"
+TENANT_CODES_PK = "P#TENANT_CODE"
+
+
+def tenant_code(code: str) -> Key:
+    return Key(TENANT_CODES_PK, code)
+
+
+def pending_admin(tenant_id: str) -> Key:
+    return Key(collection(tenant_scope(tenant_id), "ONBOARDING"), "ADMIN")
+
+
+# -- identity -------------------------------------------------------------------------
+def user(scope: Scope, user_id: str) -> Key:
+    return Key(collection(scope, "USER"), user_id)
+
+
+def user_email_index(scope: Scope) -> str:
+    return collection(scope, "USER_EMAIL")
+
+
+def login(scope: Scope, email: str) -> Key:
+    return Key(collection(scope, "LOGIN"), email.lower())
+
+
+def session(scope: Scope, session_id: str) -> Key:
+    return Key(collection(scope, "SESSION"), session_id)
+
+
+def user_sessions_index(scope: Scope, user_id: str) -> str:
+    return collection(scope, f"USER_SESSION#{user_id}")
+
+
+def role(scope: Scope, role_id: str) -> Key:
+    return Key(collection(scope, "ROLE"), role_id)
+
+
+def authz(scope: Scope) -> Key:
+    return Key(collection(scope, "AUTHZ"), "AUTHZ")
+
+
+# -- logs and bookkeeping -------------------------------------------------------------
+def oplog(scope: Scope, entry_id: str) -> Key:
+    return Key(collection(scope, "OPLOG"), entry_id)
+
+
+def login_log(scope: Scope, entry_id: str) -> Key:
+    return Key(collection(scope, "LOGINLOG"), entry_id)
+
+
+def idempotency(scope: Scope, record: str) -> Key:
+    return Key(collection(scope, "IDEMPOTENCY"), record)

@@ -1,0 +1,101 @@
+"""Request and response shapes shared by several functions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+import email_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from riveredge.clock import iso
+from riveredge.db.models import Tenant, User
+
+# Internal deployments give operators addresses on internal names (operator@riveredge.local);
+# email-validator documents editing this list as the way to accept such a special-use name.
+if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
+
+Email = EmailStr
+TENANT_CODE_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+RESERVED_TENANT_CODES = frozenset({"platform", "api", "admin", "www", "public", "system", "root"})
+TenantTier = Literal["free", "standard", "enterprise"]
+TenantStatus = Literal["provisioning", "active", "suspended", "failed"]
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are refused, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_reserved(code: str) -> str:
+    if code in RESERVED_TENANT_CODES:
+        raise ValueError(f"'{code}' is reserved")
+    return code
+
+
+TenantCodeField = Annotated[str, Field(pattern=TENANT_CODE_PATTERN, min_length=3, max_length=32)]
+NewTenantCode = Annotated[TenantCodeField, AfterValidator(_not_reserved)]
+
+
+def _time(value: datetime | None) -> str:
+    return iso(value) if value else ""
+
+
+class StoredObject(ResponseModel):
+    id: str
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class TenantResponse(StoredObject):
+    code: str
+    name: str
+    tier: str
+    status: str
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantResponse:
+        return cls(
+            id=tenant.tenant_id,
+            code=tenant.code,
+            name=tenant.name,
+            tier=tenant.tier,
+            status=tenant.status,
+            created_at=_time(tenant.created_at),
+            updated_at=_time(tenant.updated_at),
+            version=int(tenant.version or 0),
+        )
+
+
+class UserResponse(StoredObject):
+    email: str
+    name: str
+    status: str
+    role_ids: list[str]
+    created_by: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> UserResponse:
+        return cls(
+            id=user.user_id,
+            email=user.email,
+            name=user.name,
+            status=user.status,
+            role_ids=sorted(user.role_ids or []),
+            created_by=user.created_by,
+            created_at=_time(user.created_at),
+            updated_at=_time(user.updated_at),
+            version=int(user.version or 0),
+        )
+
+
+def is_tenant_code(text: str) -> bool:
+    return bool(re.match(TENANT_CODE_PATTERN, text))

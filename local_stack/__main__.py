@@ -1,0 +1,56 @@
+"""`make run`: moto as a server, every resource of template.yaml, the demo tenant, the API on :3000."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from local_stack.stack import DEFAULT_DEMO_PASSWORD, DEMO_ADMIN_EMAIL, DEMO_TENANT, OPERATOR_EMAIL, LocalStack
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+    stack = LocalStack(moto_port=moto_port).start()
+    seeded = stack.seed_demo(password)
+    stack.scheduler.start()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    from local_stack.server import serve
+
+    server = serve(stack, host, port)
+    base = f"http://{host}:{port}"
+    print(
+        f"""
+RiverEdge local stack is up.
+  API          {base}/api
+  OpenAPI      {base}/openapi.json
+  Swagger UI   {base}/docs
+  Sent mail    {base}/_local/mail
+  Moto (AWS)   http://127.0.0.1:{moto_port}
+
+  Platform operator  tenant "platform"      {OPERATOR_EMAIL}
+  Demo tenant        tenant "{DEMO_TENANT}" (id {seeded["tenant"]["id"]})  {DEMO_ADMIN_EMAIL}
+  Password           {"(from DEMO_PASSWORD)" if "DEMO_PASSWORD" in os.environ else password}
+
+  curl -s {base}/api/auth/login -H 'Content-Type: application/json' \\
+       -d '{{"tenant": "{DEMO_TENANT}", "email": "{DEMO_ADMIN_EMAIL}", "password": "..."}}'
+Press Ctrl+C to stop.""",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""EventBridge rule targets that moto does not deliver: Lambda functions and state machines.
+
+moto's `Rule.send_to_targets` handles logs, SQS and other buses, and raises
+for anything else. The stack wraps it: Lambda targets run the real handler
+in-process, Step Functions targets start an execution; the rest go to moto.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+from local_stack.lambdas import FunctionRegistry
+
+_registry: FunctionRegistry | None = None
+
+
+def _event_for(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        value: Any = event
+        for part in str(target["InputPath"]).lstrip("$.").split("."):
+            value = value.get(part) if part else value
+        return value
+    return event
+
+
+def install(registry: FunctionRegistry) -> None:
+    global _registry
+    _registry = registry
+    from moto.events.models import Rule
+
+    if getattr(Rule.send_to_targets, "_riveredge", False):
+        return
+    original = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        ours = [t for t in self.targets if t["Arn"].split(":")[2] in {"lambda", "states"}]
+        rest = [t for t in self.targets if t not in ours]
+        for target in ours:
+            _deliver(self, target, dict(original_event))
+        if rest:
+            saved = self.targets
+            self.targets = rest
+            try:
+                original(self, original_event, transform_input)
+            finally:
+                self.targets = saved
+
+    send_to_targets._riveredge = True  # type: ignore[attr-defined]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _deliver(_rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+    payload = _event_for(target, event)
+    service = target["Arn"].split(":")[2]
+    if service == "lambda":
+        assert _registry is not None
+        function = _registry.get(target["Arn"])
+        # EventBridge invokes asynchronously: the publisher does not wait for the consumer.
+        threading.Thread(target=_run_quietly, args=(function.invoke, payload), daemon=True).start()
+    else:
+        import boto3
+
+        boto3.client("stepfunctions").start_execution(
+            stateMachineArn=target["Arn"], name=f"event-{uuid.uuid4()}", input=json.dumps(payload)
+        )
+
+
+def _run_quietly(call: Any, payload: Any) -> None:
+    import logging
+
+    try:
+        call(payload)
+    except Exception:
+        logging.getLogger("local_stack").exception("event target failed")

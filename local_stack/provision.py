@@ -1,0 +1,224 @@
+"""Create in moto every resource template.yaml declares, in dependency order."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+
+from local_stack.lambdas import FunctionRegistry, LocalFunction
+from local_stack.template import Resolver, merged_function_properties
+
+LAMBDA_ROLE = "riveredge-local-lambda"
+ORDER = [
+    "AWS::KMS::Key",
+    "AWS::SecretsManager::Secret",
+    "AWS::Events::EventBus",
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SES::EmailIdentity",
+    "AWS::Logs::LogGroup",
+    "AWS::Serverless::LayerVersion",
+    "AWS::Serverless::Function",
+    "AWS::Serverless::StateMachine",
+    "AWS::Events::Rule",
+    "AWS::Scheduler::Schedule",
+    "AWS::Serverless::Api",
+]
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "runs in-process in the local stack")
+    return buffer.getvalue()
+
+
+class Provisioner:
+    """Turns the template's resources into moto resources and records their physical ids."""
+
+    def __init__(self, template: dict[str, Any], resolver: Resolver, registry: FunctionRegistry) -> None:
+        self.template = template
+        self.resolver = resolver
+        self.registry = registry
+        self.region = resolver.region
+        self.account = resolver.account_id
+
+    def client(self, name: str) -> Any:
+        return boto3.client(name, region_name=self.region)  # type: ignore[call-overload]
+
+    def run(self) -> None:
+        resources = self.template["Resources"]
+        iam = self.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": [
+            "lambda.amazonaws.com", "states.amazonaws.com", "scheduler.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}
+        self.role_arn = iam.create_role(RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        for kind in ORDER:
+            for logical_id, resource in resources.items():
+                if resource["Type"] == kind:
+                    getattr(self, "_" + kind.split("::", 1)[1].replace("::", "_").lower())(logical_id, resource)
+        unknown = {r["Type"] for r in resources.values()} - set(ORDER)
+        if unknown:
+            raise NotImplementedError(f"the local stack cannot create {sorted(unknown)}")
+
+    def props(self, resource: dict[str, Any]) -> dict[str, Any]:
+        return self.resolver.resolve(resource.get("Properties", {}))  # type: ignore[no-any-return]
+
+    # -- resources ---------------------------------------------------------------------
+    def _kms_key(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        meta = self.client("kms").create_key(
+            KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            Description=props.get("Description", logical_id),
+        )["KeyMetadata"]
+        self.resolver.refs[logical_id] = meta["KeyId"]
+        self.resolver.attributes[(logical_id, "Arn")] = meta["Arn"]
+
+    def _secretsmanager_secret(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        client = self.client("secretsmanager")
+        generate = props.get("GenerateSecretString", {})
+        value = client.get_random_password(
+            PasswordLength=int(generate.get("PasswordLength", 32)),
+            ExcludePunctuation=bool(generate.get("ExcludePunctuation", False)),
+        )["RandomPassword"]
+        arn = client.create_secret(Name=props["Name"], SecretString=value)["ARN"]
+        self.resolver.refs[logical_id] = arn
+
+    def _events_eventbus(self, logical_id: str, resource: dict[str, Any]) -> None:
+        name = self.props(resource)["Name"]
+        arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.resolver.attributes[(logical_id, "Name")] = name
+
+    def _dynamodb_table(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        client = self.client("dynamodb")
+        args: dict[str, Any] = {
+            "TableName": props["TableName"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        description = client.create_table(**args)["TableDescription"]
+        if props.get("TimeToLiveSpecification"):
+            client.update_time_to_live(TableName=props["TableName"],
+                                       TimeToLiveSpecification=props["TimeToLiveSpecification"])
+        self.resolver.refs[logical_id] = props["TableName"]
+        self.resolver.attributes[(logical_id, "Arn")] = description["TableArn"]
+        if description.get("LatestStreamArn"):
+            self.resolver.attributes[(logical_id, "StreamArn")] = description["LatestStreamArn"]
+
+    def _s3_bucket(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        name = props["BucketName"]
+        client = self.client("s3")
+        client.create_bucket(Bucket=name)
+        if "PublicAccessBlockConfiguration" in props:
+            client.put_public_access_block(Bucket=name,
+                                           PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+        if "BucketEncryption" in props:
+            rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                     for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+            client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if props.get("VersioningConfiguration"):
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+
+    def _ses_emailidentity(self, logical_id: str, resource: dict[str, Any]) -> None:
+        identity = self.props(resource)["EmailIdentity"]
+        self.client("sesv2").create_email_identity(EmailIdentity=identity)
+        self.resolver.refs[logical_id] = identity
+
+    def _logs_loggroup(self, logical_id: str, resource: dict[str, Any]) -> None:
+        name = self.props(resource)["LogGroupName"]
+        self.client("logs").create_log_group(logGroupName=name)
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}:*"
+
+    def _serverless_layerversion(self, logical_id: str, resource: dict[str, Any]) -> None:
+        # The layer's code is on sys.path already (layers/platform); nothing to create.
+        self.resolver.refs[logical_id] = f"arn:aws:lambda:{self.region}:{self.account}:layer:{logical_id}:1"
+
+    def _serverless_function(self, logical_id: str, resource: dict[str, Any]) -> None:
+        raw = merged_function_properties(self.template, logical_id)
+        name = self.resolver.resolve(raw.get("FunctionName") or logical_id)
+        self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime=raw.get("Runtime", "python3.13"),
+            Role=self.role_arn,
+            Handler=raw["Handler"],
+            Code={"ZipFile": _empty_zip()},
+            Timeout=int(raw.get("Timeout", 15)),
+            MemorySize=int(raw.get("MemorySize", 1024)),
+        )
+        arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.registry.add(LocalFunction(logical_id, name, arn, raw["Handler"],
+                                        self.registry.code_dir(raw["CodeUri"]), int(raw.get("MemorySize", 1024))))
+
+    def _serverless_statemachine(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = resource["Properties"]
+        name = self.resolver.resolve(props.get("Name") or logical_id)
+        definition = (self.registry.code_dir(props["DefinitionUri"])).read_text()
+        substitutions = self.resolver.resolve(props.get("DefinitionSubstitutions", {}))
+        for key, value in substitutions.items():
+            definition = definition.replace("${" + key + "}", str(value))
+        arn = self.client("stepfunctions").create_state_machine(
+            name=name, definition=definition, roleArn=self.role_arn, type=props.get("Type", "STANDARD")
+        )["stateMachineArn"]
+        self.resolver.refs[logical_id] = arn
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.resolver.attributes[(logical_id, "Name")] = name
+
+    def _events_rule(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        client = self.client("events")
+        name = props.get("Name", logical_id)
+        bus = props.get("EventBusName", "default")
+        client.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]),
+                        State=props.get("State", "ENABLED"))
+        client.put_targets(Rule=name, EventBusName=bus, Targets=[
+            {k: v for k, v in t.items() if k in {"Id", "Arn", "Input", "InputPath"}} for t in props.get("Targets", [])])
+        self.resolver.refs[logical_id] = name
+
+    def _scheduler_schedule(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        name = props.get("Name", logical_id)
+        self.client("scheduler").create_schedule(
+            Name=name, ScheduleExpression=props["ScheduleExpression"],
+            FlexibleTimeWindow=props.get("FlexibleTimeWindow", {"Mode": "OFF"}),
+            Target={"Arn": props["Target"]["Arn"], "RoleArn": props["Target"].get("RoleArn", self.role_arn),
+                    **({"Input": props["Target"]["Input"]} if "Input" in props["Target"] else {})},
+            State=props.get("State", "ENABLED"),
+        )
+        self.resolver.refs[logical_id] = name
+
+    def _serverless_api(self, logical_id: str, resource: dict[str, Any]) -> None:
+        # Served by the local gateway (local_stack.gateway), not by moto.
+        self.resolver.refs[logical_id] = "local"
+
+    def function_environment(self) -> dict[str, str]:
+        """The union of every function's resolved environment (one process runs them all)."""
+        merged: dict[str, str] = {}
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            variables = self.resolver.resolve(
+                merged_function_properties(self.template, logical_id)["Environment"]["Variables"])
+            for key, value in variables.items():
+                if key in merged and merged[key] != str(value):
+                    raise ValueError(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
+                merged[key] = str(value)
+        return merged

@@ -1,0 +1,211 @@
+"""The local stack: moto (in-process or as a server), resources from the template, handlers in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from local_stack import eventbus
+from local_stack.gateway import Gateway, GatewayResponse
+from local_stack.lambdas import FunctionRegistry, install_moto_seam
+from local_stack.provision import Provisioner
+from local_stack.scheduler import LocalScheduler
+from local_stack.template import ROOT, Resolver, load, parameter_defaults
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+STAGE = "local"
+OPERATOR_EMAIL = "operator@riveredge.local"
+DEMO_TENANT = "acme"
+DEMO_ADMIN_EMAIL = "admin@acme.example"
+DEFAULT_DEMO_PASSWORD = "RiverEdge-demo-2026"  # noqa: S105 (documented demo password, local only)
+
+BASE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "TABLE_NAME": f"riveredge-{STAGE}",
+}
+
+
+def prepare_environment() -> None:
+    """Credentials, region and the names that modules read at import time (before any import of ours)."""
+    for key, value in BASE_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+    for path in (ROOT / "layers" / "platform", ROOT):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+
+
+@dataclass
+class Reply:
+    """What a client of the local API sees."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def content_type(self) -> str:
+        return next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+
+
+class LocalStack:
+    """Everything template.yaml declares, running on this machine."""
+
+    def __init__(self, *, moto_port: int | None = None, parameters: dict[str, Any] | None = None) -> None:
+        self.moto_port = moto_port
+        self.parameters = {"Stage": STAGE, **(parameters or {})}
+        self.registry = FunctionRegistry()
+        self._mock: Any = None
+        self._server: Any = None
+        self.gateway: Gateway
+        self.scheduler: LocalScheduler
+        self.environment: dict[str, str] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        prepare_environment()
+        from moto.core.config import default_user_config
+
+        if self.moto_port is not None:
+            from moto.server import ThreadedMotoServer
+
+            default_user_config["stepfunctions"] = {"execute_state_machine": True}
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+            self._server.start()
+            os.environ["MOTO_PORT"] = str(self.moto_port)
+            os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto_port}"
+        else:
+            from moto import mock_aws
+
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            self._mock.start()
+        install_moto_seam(self.registry)
+        eventbus.install(self.registry)
+        template = load()
+        self.resolver = Resolver(parameter_defaults(template, self.parameters), ACCOUNT_ID, REGION)
+        provisioner = Provisioner(template, self.resolver, self.registry)
+        provisioner.run()
+        self.environment = provisioner.function_environment()
+        os.environ.update(self.environment)
+        for function in self.registry.all():
+            code = str(function.code_dir)
+            if code not in sys.path:
+                sys.path.insert(0, code)
+        self.gateway = Gateway(template, self.resolver, self.registry)
+        self.scheduler = LocalScheduler(self.registry)
+        return self
+
+    def stop(self) -> None:
+        if hasattr(self, "scheduler"):
+            self.scheduler.stop()
+        if self._mock is not None:
+            self._mock.stop()
+        if self._server is not None:
+            self._server.stop()
+
+    # -- use -----------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        raw_body: bytes | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        query: str = "",
+    ) -> Reply:
+        """Call the API through the gateway, as an HTTP client would."""
+        sent = {"User-Agent": "riveredge-tests", **(headers or {})}
+        body = raw_body if raw_body is not None else (json.dumps(json_body).encode() if json_body is not None else b"")
+        if body and not any(k.lower() == "content-type" for k in sent):
+            sent["Content-Type"] = "application/json"
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        if "?" in path:
+            path, query = path.split("?", 1)
+        answer: GatewayResponse = self.gateway.handle(method, path, query, sent, body)
+        return Reply(answer.status, answer.headers, answer.body)
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return self.registry.get(logical_id).invoke(event)
+
+    def login(self, tenant: str, email: str, password: str) -> dict[str, Any]:
+        reply = self.request("POST", "/api/auth/login", json_body={"tenant": tenant, "email": email,
+                                                                    "password": password})
+        if reply.status != 200:
+            raise RuntimeError(f"login of {email} failed: {reply.status} {reply.body!r}")
+        return reply.json()  # type: ignore[no-any-return]
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        client = boto3.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = client.describe_execution(executionArn=execution_arn)
+            if execution["status"] != "RUNNING" or time.monotonic() > deadline:
+                return execution  # type: ignore[no-any-return]
+            time.sleep(0.05)
+
+    def onboarding_execution_arn(self, tenant_id: str) -> str:
+        machine = self.environment["ONBOARDING_STATE_MACHINE_ARN"]
+        return machine.replace(":stateMachine:", ":execution:") + f":onboard-{tenant_id}"
+
+    def sent_mail(self) -> list[dict[str, Any]]:
+        """Every mail SES accepted so far (moto's outbox)."""
+        from moto.ses.models import ses_backends  # the server, too, runs in this process
+
+        messages = ses_backends[ACCOUNT_ID][REGION].sent_messages
+        return [
+            {"id": m.id, "from": m.source, "to": m.destinations.get("ToAddresses", []), "subject": m.subject,
+             "body": m.body}
+            for m in messages
+        ]
+
+    def openapi(self) -> dict[str, Any]:
+        from local_stack.openapi import merged
+
+        return merged(self.registry)
+
+    # -- demo data -----------------------------------------------------------------------
+    def bootstrap_operator(self, password: str, email: str = OPERATOR_EMAIL) -> None:
+        self.invoke("OnboardingFunction", {"task": "bootstrap_operator", "email": email,
+                                           "name": "Platform operator", "password": password})
+
+    def create_tenant(self, operator_token: str, code: str, admin_email: str, password: str,
+                      name: str | None = None) -> dict[str, Any]:
+        """Create a tenant through the API and wait for its onboarding to finish."""
+        reply = self.request("POST", "/api/tenants", token=operator_token, json_body={
+            "code": code, "name": name or code.title(), "tier": "standard",
+            "admin": {"email": admin_email, "name": f"{code.title()} Admin", "password": password}})
+        if reply.status != 201:
+            raise RuntimeError(f"tenant {code} was not created: {reply.status} {reply.body!r}")
+        tenant: dict[str, Any] = reply.json()
+        execution = self.wait_for_execution(self.onboarding_execution_arn(tenant["id"]))
+        if execution["status"] != "SUCCEEDED":
+            raise RuntimeError(f"onboarding of {code} ended {execution['status']}: {execution.get('cause')}")
+        return tenant
+
+    def seed_demo(self, password: str) -> dict[str, Any]:
+        """The platform operator and the demo tenant `acme` with its admin."""
+        self.bootstrap_operator(password)
+        operator = self.login("platform", OPERATOR_EMAIL, password)
+        tenant = self.create_tenant(operator["access_token"], DEMO_TENANT, DEMO_ADMIN_EMAIL, password, "Acme Corp")
+        return {"operator": OPERATOR_EMAIL, "tenant": tenant, "admin": DEMO_ADMIN_EMAIL}
