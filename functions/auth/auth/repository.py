@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from riveredge import keys
 from riveredge.clock import new_id
 from riveredge.db import transaction
 from riveredge.db.models import LoginIdentity, LoginLogEntry, Session
-from riveredge.errors import UnauthorizedError
+from riveredge.errors import ConflictError, UnauthorizedError
 from riveredge.scope import Scope
 
 
@@ -69,18 +69,33 @@ def rotate(session: Session, *, old_digest: str, new_digest: str) -> None:
         raise UnauthorizedError("refresh token is not valid") from error
 
 
-def revoke(scope: Scope, session_id: str, reason: str, *, at: datetime) -> None:
-    """Mark a session revoked; the authorizer refuses its tokens from the next request on."""
+def find_session(scope: Scope, session_id: str) -> Session | None:
     key = keys.session(scope, session_id)
     try:
-        Session(key.pk, key.sk).update(
-            actions=[Session.status.set("revoked"), Session.revoked_reason.set(reason), Session.updated_at.set(at)],
-            condition=Session.pk.exists(),
-        )
-    except UpdateError as error:
-        if not _is_condition_failure(error):
-            raise
+        return Session.get(key.pk, key.sk, consistent_read=True)
+    except Session.DoesNotExist:
+        return None
 
 
-def _is_condition_failure(error: PutError | UpdateError | TransactWriteError) -> bool:
+def revoke(session: Session, reason: str, *, at: datetime) -> None:
+    """Mark a session revoked; the authorizer refuses its tokens from the next request on.
+
+    The write is conditional on the version read; if a rotation got in first, read again and retry.
+    """
+    for _ in range(5):
+        if session.status == "revoked":
+            return
+        try:
+            session.update(
+                actions=[Session.status.set("revoked"), Session.revoked_reason.set(reason), Session.updated_at.set(at)]
+            )
+            return
+        except UpdateError as error:
+            if not _is_condition_failure(error):
+                raise
+            session.refresh(consistent_read=True)
+    raise ConflictError("the session changed too often to be revoked; try again")
+
+
+def _is_condition_failure(error: UpdateError) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

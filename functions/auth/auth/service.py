@@ -109,7 +109,7 @@ def refresh(token: str) -> Tokens:
         if session is None or session.status != "live" or session.expires_at <= now:
             raise UnauthorizedError("refresh token is not valid")
         if refresh_tokens.matches(session.previous_refresh_digest, presented):
-            repository.revoke(scope, session.session_id, "refresh_token_reused", at=now)
+            repository.revoke(session, "refresh_token_reused", at=now)
             raise UnauthorizedError("refresh token was already used; the session is revoked")
         if not refresh_tokens.matches(session.refresh_digest, presented):
             raise UnauthorizedError("refresh token is not valid")
@@ -123,7 +123,9 @@ def refresh(token: str) -> Tokens:
 
 
 def logout(principal: Principal) -> None:
-    repository.revoke(principal.scope, principal.session_id, "logout", at=utcnow())
+    session = repository.find_session(principal.scope, principal.session_id)
+    if session is not None:
+        repository.revoke(session, "logout", at=utcnow())
 
 
 def me(principal: Principal) -> tuple[User, Tenant | None]:

@@ -46,7 +46,7 @@ def create_tenant(
 
     result = idempotency.once(idempotency_key, operation="POST /api/tenants", principal=actor.principal.user_id,
                               payload=body.model_dump(mode="json", exclude={"admin": {"password"}}),  # no secret in the record
-                              action=run)
+                              action=run, lambda_context=router.lambda_context)
     tenant = TenantResponse.model_validate(result)
     return created(tenant, f"/api/tenants/{tenant.id}")
 

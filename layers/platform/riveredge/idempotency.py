@@ -39,7 +39,7 @@ class ScopedPersistenceLayer(DynamoDBPersistenceLayer):
 
 
 @lru_cache(maxsize=1)
-def _runner() -> Callable[..., dict[str, Any]]:
+def _runner() -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
     store = ScopedPersistenceLayer(
         table_name=get_settings().table_name,
         key_attr="pk",
@@ -61,7 +61,7 @@ def _runner() -> Callable[..., dict[str, Any]]:
     def run(request: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return action()
 
-    return run
+    return run, config
 
 
 def once(
@@ -71,6 +71,7 @@ def once(
     principal: str,
     payload: Any,
     action: Callable[[], dict[str, Any]],
+    lambda_context: Any = None,
 ) -> dict[str, Any]:
     """Run `action` once per `key`; its JSON-able result is stored and replayed."""
     if key is None:
@@ -78,8 +79,11 @@ def once(
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise BadRequestError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
     request = {"operation": operation, "principal": principal, "key": key, "payload": payload}
+    run, config = _runner()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)  # an in-progress record expires with the invocation
     try:
-        return _runner()(request=request, action=action)
+        return run(request=request, action=action)
     except IdempotencyValidationError as error:
         raise IdempotencyKeyReusedError("this Idempotency-Key was used with a different body") from error
     except IdempotencyAlreadyInProgressError as error:

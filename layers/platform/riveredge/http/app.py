@@ -229,3 +229,25 @@ def openapi_spec(app: APIGatewayRestResolver, title: str) -> dict[str, Any]:
         )
     )
     return dict(spec)
+
+
+def api_function(
+    title: str, *routers: ApiRouter
+) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], dict[str, Any]], Callable[[], dict[str, Any]]]:
+    """Everything a domain function's app.py exports: the resolver, the Lambda handler, its OpenAPI builder."""
+    from aws_lambda_powertools.logging import correlation_paths
+
+    from riveredge.observability import metrics, tracer
+
+    app = create_app(title, *routers)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    def openapi() -> dict[str, Any]:
+        return openapi_spec(app, title)
+
+    return app, lambda_handler, openapi

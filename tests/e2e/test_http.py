@@ -1,0 +1,170 @@
+"""What a client of the running local stack sees over real HTTP."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+from local_stack.stack import DEMO_ADMIN_EMAIL, DEMO_TENANT
+
+pytestmark = pytest.mark.e2e
+
+PROBLEM_JSON = "application/problem+json"
+TIMEOUT = 30
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _media_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip()
+
+
+def test_demo_admin_signs_in_and_reads_who_they_are(local_stack_url: str, demo_password: str) -> None:
+    # Given the demo admin's tokens, from signing in over HTTP
+    signed_in = requests.post(
+        f"{local_stack_url}/api/auth/login",
+        json={"tenant": DEMO_TENANT, "email": DEMO_ADMIN_EMAIL, "password": demo_password},
+        timeout=TIMEOUT,
+    )
+    assert signed_in.status_code == 200
+    token = signed_in.json()["access_token"]
+
+    # When they ask who they are
+    me = requests.get(f"{local_stack_url}/api/auth/me", headers={"Authorization": f"Bearer {token}"},
+                      timeout=TIMEOUT)
+
+    # Then the API names them and their organisation
+    assert me.status_code == 200
+    body = me.json()
+    assert body["user"]["email"] == DEMO_ADMIN_EMAIL
+    assert body["tenant"]["code"] == DEMO_TENANT
+    assert body["tenant"]["status"] == "active"
+
+
+def test_openapi_lists_every_route_with_its_permission(local_stack_url: str) -> None:
+    # Given the running API
+
+    # When a client fetches the merged OpenAPI document
+    answer = requests.get(f"{local_stack_url}/openapi.json", timeout=TIMEOUT)
+
+    # Then it is JSON, lists the routes of every function and names each operation's permission
+    assert answer.status_code == 200
+    assert _media_type(answer) == "application/json"
+    spec: dict[str, Any] = answer.json()
+    assert spec["openapi"].startswith("3.")
+    assert {
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/auth/me",
+        "/.well-known/jwks.json",
+        "/api/tenants",
+        "/api/tenants/{tenant_id}",
+        "/api/tenants/{tenant_id}/suspend",
+        "/api/tenants/{tenant_id}/resume",
+    } <= set(spec["paths"])
+    operations = [
+        (method, path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+    without_permission = [f"{m.upper()} {p}" for m, p, op in operations if not op.get("x-permission")]
+    assert without_permission == []
+
+
+def test_swagger_ui_page_loads_its_bundle(local_stack_url: str) -> None:
+    # Given the running API
+
+    # When a browser opens /docs
+    page = requests.get(f"{local_stack_url}/docs", timeout=TIMEOUT)
+
+    # Then it gets an HTML page that loads the Swagger UI bundle, and the bundle is served
+    assert page.status_code == 200
+    assert _media_type(page) == "text/html"
+    scripts = re.findall(r'<script src="([^"]+)"', page.text)
+    bundle = next(src for src in scripts if "swagger-ui-bundle" in src)
+    asset = requests.get(urljoin(f"{local_stack_url}/docs", bundle), timeout=TIMEOUT)
+    assert asset.status_code == 200
+    assert _media_type(asset) == "application/javascript"
+    assert "SwaggerUIBundle" in asset.text
+
+
+def test_request_without_token_is_refused_as_problem(local_stack_url: str) -> None:
+    # Given a client that did not sign in
+
+    # When it asks who it is
+    answer = requests.get(f"{local_stack_url}/api/auth/me", timeout=TIMEOUT)
+
+    # Then it gets a 401 problem
+    assert answer.status_code == 401
+    assert _media_type(answer) == PROBLEM_JSON
+    assert answer.json()["status"] == 401
+
+
+def test_unknown_route_is_a_not_found_problem(local_stack_url: str) -> None:
+    # Given the running API
+
+    # When a client calls a route that does not exist
+    answer = requests.get(f"{local_stack_url}/api/no-such-route", timeout=TIMEOUT)
+
+    # Then it gets a 404 problem
+    assert answer.status_code == 404
+    assert _media_type(answer) == PROBLEM_JSON
+    assert answer.json()["status"] == 404
+
+
+def test_cors_preflight_of_login_allows_the_origin(local_stack_url: str) -> None:
+    # Given a browser app on another origin
+
+    # When it sends the CORS preflight of a sign-in
+    answer = requests.options(
+        f"{local_stack_url}/api/auth/login",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+        timeout=TIMEOUT,
+    )
+
+    # Then the answer allows the call
+    assert answer.status_code < 300
+    assert answer.headers.get("Access-Control-Allow-Origin") in {"*", "http://localhost:5173"}
+    assert "POST" in answer.headers.get("Access-Control-Allow-Methods", "")
+
+
+def test_welcome_mail_of_demo_tenant_was_sent(local_stack_url: str) -> None:
+    # Given the demo tenant, onboarded when the stack started
+
+    # When a developer looks at the local outbox
+    answer = requests.get(f"{local_stack_url}/_local/mail", timeout=TIMEOUT)
+
+    # Then the welcome mail to acme's admin is there
+    assert answer.status_code == 200
+    welcome = [m for m in answer.json() if DEMO_ADMIN_EMAIL in m["to"] and "Welcome" in m["subject"]]
+    assert len(welcome) == 1
+    assert "acme" in welcome[0]["body"]
+
+
+def test_operator_lists_tenants_and_sees_the_demo_tenant(local_stack_url: str, operator_token: str) -> None:
+    # Given the platform operator, signed in
+    headers = {"Authorization": f"Bearer {operator_token}"}
+
+    # When they list the tenants (every page)
+    codes: list[str] = []
+    query: dict[str, str] = {"limit": "200"}
+    while True:
+        answer = requests.get(f"{local_stack_url}/api/tenants", headers=headers, params=query, timeout=TIMEOUT)
+        assert answer.status_code == 200
+        page = answer.json()
+        codes += [tenant["code"] for tenant in page["items"]]
+        if not page.get("next_cursor"):
+            break
+        query["cursor"] = page["next_cursor"]
+
+    # Then the demo tenant is among them
+    assert DEMO_TENANT in codes
