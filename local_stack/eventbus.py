@@ -43,7 +43,8 @@ def install(registry: FunctionRegistry) -> None:
         ours = [t for t in self.targets if t["Arn"].split(":")[2] in {"lambda", "states"}]
         rest = [t for t in self.targets if t not in ours]
         for target in ours:
-            _deliver(self, target, dict(original_event))
+            # EventBridge delivers asynchronously: the publisher never waits for a consumer.
+            threading.Thread(target=_deliver_quietly, args=(target, dict(original_event)), daemon=True).start()
         if rest:
             saved = self.targets
             self.targets = rest
@@ -56,26 +57,24 @@ def install(registry: FunctionRegistry) -> None:
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
 
 
-def _deliver(_rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+def _deliver_quietly(target: dict[str, Any], event: dict[str, Any]) -> None:
+    import logging
+
+    try:
+        _deliver(target, event)
+    except Exception:
+        logging.getLogger("local_stack").exception("event target %s failed", target.get("Arn"))
+
+
+def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
     payload = _event_for(target, event)
     service = target["Arn"].split(":")[2]
     if service == "lambda":
         assert _registry is not None
-        function = _registry.get(target["Arn"])
-        # EventBridge invokes asynchronously: the publisher does not wait for the consumer.
-        threading.Thread(target=_run_quietly, args=(function.invoke, payload), daemon=True).start()
+        _registry.get(target["Arn"]).invoke(payload)
     else:
         import boto3
 
         boto3.client("stepfunctions").start_execution(
             stateMachineArn=target["Arn"], name=f"event-{uuid.uuid4()}", input=json.dumps(payload)
         )
-
-
-def _run_quietly(call: Any, payload: Any) -> None:
-    import logging
-
-    try:
-        call(payload)
-    except Exception:
-        logging.getLogger("local_stack").exception("event target failed")

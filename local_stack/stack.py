@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from local_stack import eventbus
+from local_stack import eventbus, serialise
 from local_stack.gateway import Gateway, GatewayResponse
 from local_stack.lambdas import FunctionRegistry, install_moto_seam
 from local_stack.provision import Provisioner
@@ -97,6 +97,7 @@ class LocalStack:
 
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
+        serialise.install()
         install_moto_seam(self.registry)
         eventbus.install(self.registry)
         template = load()

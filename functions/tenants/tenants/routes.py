@@ -34,7 +34,7 @@ def _if_match(value: str | None, body: TenantStatusRequest | None) -> int | None
 
 @router.post("/api/tenants", permission="tenant.create", platform_only=True, status_code=201,
              summary="Create a tenant with its first admin (starts onboarding)",
-             responses={201: {"description": "Created"}})
+             responses={201: {"description": "Created", "content": {"application/json": {"model": TenantResponse}}}})
 def create_tenant(
     body: CreateTenantRequest,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,

@@ -10,21 +10,32 @@ a ``module.action`` code, ``AUTHENTICATED`` (any signed-in caller) or
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from pydantic import BaseModel
 
 from riveredge.auth.principal import Principal
 from riveredge.authz import declare
-from riveredge.errors import DomainError, ForbiddenError, PayloadTooLargeError, UnauthorizedError
+from riveredge.errors import (
+    DomainError,
+    ForbiddenError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
 from riveredge.http import problems
 from riveredge.observability import bind_request, logger
 from riveredge.scope import use_scope
@@ -70,6 +81,14 @@ BEARER = [{"bearerAuth": []}]
 
 def _error_responses() -> dict[int, Any]:
     return {status: {"description": text, "content": _PROBLEM_CONTENT} for status, text in _ERROR_STATUSES.items()}
+
+
+def _success_response(status_code: int, given: dict[int, Any] | None) -> dict[int, Any]:
+    """The route's success answer: Powertools leaves it out of the OpenAPI once a route names any `responses`."""
+    response = {"description": HTTPStatus(status_code).phrase, **(given or {}).get(status_code, {})}
+    if status_code == HTTPStatus.NO_CONTENT:
+        response["content"] = {}  # no body, so no media type to document
+    return {status_code: response}
 
 
 def current_principal(app: APIGatewayRestResolver | Router) -> Principal:
@@ -124,7 +143,7 @@ class ApiRouter(Router):
             description=description,
             tags=[self.tag],
             status_code=status_code,
-            responses={**_error_responses(), **(responses or {})},
+            responses={**_error_responses(), **(responses or {}), **_success_response(status_code, responses)},
             security=None if permission == PUBLIC else BEARER,
             openapi_extensions={"x-permission": permission, "x-platform-only": platform_only},
             middlewares=[_permission_middleware(permission, platform_only)],
@@ -158,10 +177,38 @@ def _request_id(app: APIGatewayRestResolver) -> str | None:
     return context.get("requestId")
 
 
+_JSON_TYPES = ("application/json",)
+
+
+def unreadable_body(event: dict[str, Any]) -> Response[str] | None:
+    """A 413, 415 or 400 for a body we will not parse, before validation looks at it (None when it is fine)."""
+    body = event.get("body") or ""
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    limit = get_settings().max_body_bytes
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size > limit:
+        return problems.from_domain_error(PayloadTooLargeError(f"the body may be at most {limit} bytes"), request_id)
+    if body:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in _JSON_TYPES and not (media_type.startswith("application/") and media_type.endswith("+json")):
+            return problems.from_domain_error(
+                UnsupportedMediaTypeError("send the body as application/json"), request_id
+            )
+        if event.get("isBase64Encoded") and not _is_utf8(body):
+            return problems.malformed_json(request_id)  # JSON is UTF-8 text; Powertools would fail decoding it
+    return None
+
+
+def _is_utf8(base64_body: str) -> bool:
+    try:
+        base64.b64decode(base64_body, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
 def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body.encode()) > get_settings().max_body_bytes:
-        raise PayloadTooLargeError(f"the body may be at most {get_settings().max_body_bytes} bytes")
     context = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer")
     principal = Principal.from_context(context)
     bind_request(
@@ -198,8 +245,8 @@ def create_app(title: str, *routers: ApiRouter) -> APIGatewayRestResolver:
             logger.exception("internal error", extra={"problem": error.type})
         return problems.from_domain_error(error, _request_id(app))
 
-    @app.exception_handler(RequestValidationError)
-    def handle_validation_error(error: RequestValidationError) -> Response[str]:
+    @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
+    def handle_validation_error(error: RequestValidationError | RequestUnsupportedContentType) -> Response[str]:
         return problems.from_validation_errors(error.errors(), _request_id(app))
 
     @app.not_found
@@ -245,6 +292,14 @@ def api_function(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        refused = unreadable_body(event)
+        if refused is not None:
+            return {
+                "statusCode": refused.status_code,
+                "headers": {"Content-Type": problems.PROBLEM_JSON, **refused.headers},
+                "body": refused.body,
+                "isBase64Encoded": False,
+            }
         return app.resolve(event, context)
 
     def openapi() -> dict[str, Any]:

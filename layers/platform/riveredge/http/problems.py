@@ -54,17 +54,22 @@ def _field_name(location: Sequence[Any]) -> str:
     return ".".join(parts) if parts else str(location[0]) if location else "body"
 
 
+def malformed_json(request_id: str | None) -> Response[str]:
+    """A 400 for a body that is not JSON at all (bad syntax, or bytes that are not UTF-8)."""
+    return problem(
+        400,
+        "/problems/malformed-json",
+        "Request body is not valid JSON",
+        "the body could not be parsed as JSON",
+        errors=[FieldProblem("body", "not valid JSON")],
+        request_id=request_id,
+    )
+
+
 def from_validation_errors(raw: Sequence[dict[str, Any]], request_id: str | None) -> Response[str]:
     """Powertools / pydantic validation errors as 400 (JSON, query, path, header) or 422 (body)."""
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem(
-            400,
-            "/problems/malformed-json",
-            "Request body is not valid JSON",
-            "the body could not be parsed as JSON",
-            errors=[FieldProblem("body", "not valid JSON")],
-            request_id=request_id,
-        )
+        return malformed_json(request_id)
     if any(e.get("type") == "unsupported_content_type" for e in raw):
         return problem(
             415,
