@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+from dataclasses import dataclass
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -99,18 +101,24 @@ def current_principal(app: APIGatewayRestResolver | Router) -> Principal:
     return principal
 
 
-def _permission_middleware(permission: str, platform_only: bool) -> Callable[..., Response[Any]]:
-    def check(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        if permission == PUBLIC:
-            return next_middleware(app)
-        principal = current_principal(app)
-        if platform_only and not principal.is_platform:
-            raise ForbiddenError("only platform operators may do this")
-        if permission != AUTHENTICATED and not principal.can(permission):
-            raise ForbiddenError(f"permission {permission} is required")
-        return next_middleware(app)
+@dataclass(frozen=True)
+class RouteRule:
+    """What a route requires of its caller."""
 
-    return check
+    permission: str
+    platform_only: bool = False
+
+    def refusal(self, principal: Principal | None) -> DomainError | None:
+        """Why `principal` may not call the route (None: it may)."""
+        if self.permission == PUBLIC:
+            return None
+        if principal is None:
+            return UnauthorizedError("authentication is required")
+        if self.platform_only and not principal.is_platform:
+            return ForbiddenError("only platform operators may do this")
+        if self.permission != AUTHENTICATED and not principal.can(self.permission):
+            return ForbiddenError(f"permission {self.permission} is required")
+        return None
 
 
 class ApiRouter(Router):
@@ -119,6 +127,7 @@ class ApiRouter(Router):
     def __init__(self, tag: str) -> None:
         super().__init__()
         self.tag = tag
+        self.rules: dict[tuple[str, str], RouteRule] = {}
 
     def secure(
         self,
@@ -136,6 +145,8 @@ class ApiRouter(Router):
         if permission not in (PUBLIC, AUTHENTICATED):
             declare(permission, permission_name or summary, platform_only=platform_only)
         description = f"Permission: `{permission}`" + (" (platform operators only)" if platform_only else "")
+        resource = re.sub(r"<(\w+)>", r"{\1}", rule)  # API Gateway's form of the path
+        self.rules[(method.upper(), resource)] = RouteRule(permission, platform_only)
         return self.route(
             rule,
             method,
@@ -146,7 +157,6 @@ class ApiRouter(Router):
             responses={**_error_responses(), **(responses or {}), **_success_response(status_code, responses)},
             security=None if permission == PUBLIC else BEARER,
             openapi_extensions={"x-permission": permission, "x-platform-only": platform_only},
-            middlewares=[_permission_middleware(permission, platform_only)],
             **kwargs,
         )
 
@@ -180,35 +190,66 @@ def _request_id(app: APIGatewayRestResolver) -> str | None:
 _JSON_TYPES = ("application/json",)
 
 
-def unreadable_body(event: dict[str, Any]) -> Response[str] | None:
-    """A 413, 415 or 400 for a body we will not parse, before validation looks at it (None when it is fine)."""
+def _proxy(response: Response[str]) -> dict[str, Any]:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": problems.PROBLEM_JSON, **response.headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def _body_refusal(event: dict[str, Any]) -> DomainError | None:
     body = event.get("body") or ""
-    request_id = (event.get("requestContext") or {}).get("requestId")
     limit = get_settings().max_body_bytes
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
     if size > limit:
-        return problems.from_domain_error(PayloadTooLargeError(f"the body may be at most {limit} bytes"), request_id)
+        return PayloadTooLargeError(f"the body may be at most {limit} bytes")
     if body:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type not in _JSON_TYPES and not (media_type.startswith("application/") and media_type.endswith("+json")):
-            return problems.from_domain_error(
-                UnsupportedMediaTypeError("send the body as application/json"), request_id
-            )
-        if event.get("isBase64Encoded") and not _is_utf8(body):
-            return problems.malformed_json(request_id)  # JSON is UTF-8 text; Powertools would fail decoding it
+            return UnsupportedMediaTypeError("send the body as application/json")
     return None
 
 
-def _is_utf8(base64_body: str) -> bool:
-    try:
-        base64.b64decode(base64_body, validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return True
+class RiverEdgeResolver(APIGatewayRestResolver):
+    """APIGatewayRestResolver with a gate in front of validation.
+
+    Before a body is parsed, the gate answers 413 / 415 for a body we will not
+    read, 401 without a principal and 403 without the route's permission, so
+    that a caller who may not call a route learns nothing from its validation.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rules: dict[tuple[str, str], RouteRule] = {}
+
+    def include_router(self, router: Router, prefix: str | None = None) -> None:  # type: ignore[override]
+        super().include_router(router, prefix)
+        if isinstance(router, ApiRouter):
+            self.rules.update(router.rules)
+
+    def gate(self, event: dict[str, Any]) -> DomainError | None:
+        refusal = _body_refusal(event)
+        if refusal is not None:
+            return refusal
+        rule = self.rules.get((str(event.get("httpMethod", "")).upper(), str(event.get("resource", ""))))
+        if rule is None:
+            return None  # not one of ours: the resolver answers 404
+        context = (event.get("requestContext") or {}).get("authorizer")
+        return rule.refusal(Principal.from_context(context))
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        refusal = self.gate(event)
+        if refusal is not None:
+            request_id = (event.get("requestContext") or {}).get("requestId")
+            return _proxy(problems.from_domain_error(refusal, request_id))
+        return super().resolve(event, context)
 
 
 def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Run the route in the caller's tenancy scope, with the caller in the logs."""
     context = (app.current_event.raw_event.get("requestContext") or {}).get("authorizer")
     principal = Principal.from_context(context)
     bind_request(
@@ -223,10 +264,10 @@ def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMidd
         return next_middleware(app)
 
 
-def create_app(title: str, *routers: ApiRouter) -> APIGatewayRestResolver:
+def create_app(title: str, *routers: ApiRouter) -> RiverEdgeResolver:
     """The resolver of one domain function, with its routers included."""
     allow_origin = os.environ.get("CORS_ALLOW_ORIGIN", "*")
-    app = APIGatewayRestResolver(
+    app = RiverEdgeResolver(
         enable_validation=True,
         cors=CORSConfig(
             allow_origin=allow_origin,
@@ -280,7 +321,7 @@ def openapi_spec(app: APIGatewayRestResolver, title: str) -> dict[str, Any]:
 
 def api_function(
     title: str, *routers: ApiRouter
-) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], dict[str, Any]], Callable[[], dict[str, Any]]]:
+) -> tuple[RiverEdgeResolver, Callable[[dict[str, Any], Any], dict[str, Any]], Callable[[], dict[str, Any]]]:
     """Everything a domain function's app.py exports: the resolver, the Lambda handler, its OpenAPI builder."""
     from aws_lambda_powertools.logging import correlation_paths
 
@@ -292,14 +333,6 @@ def api_function(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refused = unreadable_body(event)
-        if refused is not None:
-            return {
-                "statusCode": refused.status_code,
-                "headers": {"Content-Type": problems.PROBLEM_JSON, **refused.headers},
-                "body": refused.body,
-                "isBase64Encoded": False,
-            }
         return app.resolve(event, context)
 
     def openapi() -> dict[str, Any]:
