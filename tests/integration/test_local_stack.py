@@ -1,0 +1,110 @@
+"""The local stack runs real handlers wherever AWS would: rule targets, schedules, S3 notifications."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+
+from local_stack.stack import LocalStack
+from tests.integration.conftest import login
+from tests.support import PASSWORD
+
+
+def _function_arn(stack: LocalStack, logical_id: str) -> str:
+    return stack.registry.get(logical_id).arn
+
+
+def _bootstrap_input(email: str) -> str:
+    return json.dumps({"task": "bootstrap_operator", "email": email, "name": "Op", "password": PASSWORD})
+
+
+def _eventually(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def test_an_event_bus_rule_runs_its_lambda_target_in_process(stack: LocalStack) -> None:
+    # Given a rule on the application's bus whose target is a function of the template
+    events = boto3.client("events")
+    bus, email = stack.environment["EVENT_BUS_NAME"], f"op-{uuid.uuid4().hex[:6]}@riveredge.local"
+    events.put_rule(Name="ops-requested", EventBusName=bus,
+                    EventPattern=json.dumps({"source": ["test.ops"], "detail-type": ["operator.requested"]}))
+    events.put_targets(Rule="ops-requested", EventBusName=bus, Targets=[
+        {"Id": "fn", "Arn": _function_arn(stack, "OnboardingFunction"), "Input": _bootstrap_input(email)}])
+    # When a matching event is published
+    events.put_events(Entries=[{"EventBusName": bus, "Source": "test.ops", "DetailType": "operator.requested",
+                                "Detail": "{}"}])
+    # Then the real handler ran: the operator it creates can sign in
+    assert _eventually(lambda: login(stack, "platform", email).status == 200)
+
+
+def test_a_schedule_fires_on_demand_and_from_the_clock(stack: LocalStack) -> None:
+    scheduler = boto3.client("scheduler")
+    target = _function_arn(stack, "OnboardingFunction")
+    first, second = (f"sched-{uuid.uuid4().hex[:6]}@riveredge.local" for _ in range(2))
+    scheduler.create_schedule(Name="on-demand", ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": target, "RoleArn": "arn:aws:iam::123456789012:role/x",
+                                      "Input": _bootstrap_input(first)})
+    # When a schedule is fired on demand, its target runs
+    stack.scheduler.fire("on-demand")
+    assert login(stack, "platform", first).status == 200
+    # And a one-time schedule fires when the local clock reaches it, once
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30)
+    scheduler.create_schedule(Name="one-time", ScheduleExpression=f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})",
+                              FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": target, "RoleArn": "arn:aws:iam::123456789012:role/x",
+                                      "Input": _bootstrap_input(second)})
+    assert not [f for f in stack.scheduler.run_due(moment - timedelta(seconds=10)) if f["name"] == "one-time"]
+    fired = [f["name"] for f in stack.scheduler.run_due(moment + timedelta(seconds=1))]
+    assert "one-time" in fired
+    assert login(stack, "platform", second).status == 200
+    assert "one-time" not in [f["name"] for f in stack.scheduler.run_due(moment + timedelta(days=1))]
+
+
+def test_an_s3_notification_invokes_the_function_with_the_s3_event(stack: LocalStack) -> None:
+    # Given a bucket that notifies a function on new objects, and a record of what that function receives
+    s3 = boto3.client("s3")
+    bucket = stack.environment["FILES_BUCKET"]
+    function = stack.registry.get("OnboardingFunction")
+    received: list[dict[str, Any]] = []
+    original = function.invoke
+
+    def recording(event: Any) -> Any:
+        received.append(event)
+        return original(event)
+
+    function.invoke = recording  # type: ignore[method-assign]
+    try:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": function.arn, "Events": ["s3:ObjectCreated:*"]}]})
+        # When an object is uploaded
+        s3.put_object(Bucket=bucket, Key="tenant-x/report.txt", Body=b"hello")
+        # Then the function got the S3 event for it
+        assert _eventually(lambda: received)
+    finally:
+        function.invoke = original  # type: ignore[method-assign]
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+    record = received[0]["Records"][0]
+    assert unquote_plus(record["s3"]["object"]["key"]) == "tenant-x/report.txt"  # S3 URL-encodes keys in events
+    assert record["s3"]["bucket"]["name"] == bucket
+
+
+def test_resources_come_from_the_template(stack: LocalStack) -> None:
+    table = boto3.client("dynamodb").describe_table(TableName=stack.environment["TABLE_NAME"])["Table"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=stack.environment["TABLE_NAME"])
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "ttl"
+    block = boto3.client("s3").get_public_access_block(Bucket=stack.environment["BACKUPS_BUCKET"])
+    assert all(block["PublicAccessBlockConfiguration"].values())
+    machines = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert any(m["name"] == "riveredge-local-onboarding" for m in machines)
