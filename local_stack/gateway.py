@@ -32,7 +32,7 @@ class Route:
     pattern: re.Pattern[str]
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        if method != self.method and self.method != "ANY":
+        if self.method not in (method, "ANY"):
             return None
         found = self.pattern.match(path)
         return found.groupdict() if found else None
@@ -83,19 +83,24 @@ class Gateway:
                     continue
                 props = event["Properties"]
                 authorized = bool(default) and props.get("Auth", {}).get("Authorizer", default) != "NONE"
-                self.routes.append(Route(props["Method"].upper(), props["Path"], logical_id, authorized,
-                                         _pattern(props["Path"])))
+                self.routes.append(
+                    Route(props["Method"].upper(), props["Path"], logical_id, authorized, _pattern(props["Path"]))
+                )
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # -- API Gateway behaviour -----------------------------------------------------------
     def _gateway_response(self, kind: str, request_id: str, default_status: int, message: str) -> GatewayResponse:
-        spec = self.api.get("GatewayResponses", {}).get(kind) or self.api.get("GatewayResponses", {}).get("DEFAULT_4XX", {})
+        spec = self.api.get("GatewayResponses", {}).get(kind) or self.api.get("GatewayResponses", {}).get(
+            "DEFAULT_4XX", {}
+        )
         status = int(spec.get("StatusCode", default_status))
         template = spec.get("ResponseTemplates", {}).get("application/json")
         body = template or json.dumps({"message": message})
-        body = (body.replace("$context.requestId", request_id)
-                .replace("$context.error.responseType.statusCode", str(status))
-                .replace("$context.error.messageString", json.dumps(message)))
+        body = (
+            body.replace("$context.requestId", request_id)
+            .replace("$context.error.responseType.statusCode", str(status))
+            .replace("$context.error.messageString", json.dumps(message))
+        )
         headers = {k: v.strip("'") for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
         headers.setdefault("Content-Type", "application/json")
         return GatewayResponse(status, headers, body.encode())
@@ -121,7 +126,7 @@ class Gateway:
         auth_event = {
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:{self.resolver.region}:{self.resolver.account_id}:local/"
-                         f"{self.stage}/{route.method}{event['path']}",
+            f"{self.stage}/{route.method}{event['path']}",
             "resource": route.path,
             "path": event["path"],
             "httpMethod": event["httpMethod"],
@@ -146,8 +151,15 @@ class Gateway:
             self._cache[header] = (time.monotonic() + self.cache_ttl, context)
         return context
 
-    def handle(self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes,
-               source_ip: str = "127.0.0.1") -> GatewayResponse:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str = "127.0.0.1",
+    ) -> GatewayResponse:
         """Answer one HTTP request as the deployed API would."""
         request_id = str(uuid.uuid4())
         method = method.upper()
@@ -155,7 +167,9 @@ class Gateway:
         if method == "OPTIONS" and any(r.match(r.method, path) is not None for r in self.routes):
             return self._cors_preflight()
         if not matched:
-            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id, 403, "Missing Authentication Token")
+            return self._gateway_response(
+                "MISSING_AUTHENTICATION_TOKEN", request_id, 403, "Missing Authentication Token"
+            )
         route, path_params = matched[0]
         query = parse_qs(query_string, keep_blank_values=True)
         try:

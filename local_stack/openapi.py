@@ -11,8 +11,11 @@ from local_stack.lambdas import FunctionRegistry
 def merged(registry: FunctionRegistry, title: str = "RiverEdge API") -> dict[str, Any]:
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": "1.0.0",
-                 "description": "Every operation names its permission in `x-permission`."},
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": "Every operation names its permission in `x-permission`.",
+        },
         "servers": [{"url": "/"}],
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},

@@ -53,8 +53,18 @@ class Provisioner:
     def run(self) -> None:
         resources = self.template["Resources"]
         iam = self.client("iam")
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": [
-            "lambda.amazonaws.com", "states.amazonaws.com", "scheduler.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "scheduler.amazonaws.com"]
+                    },
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
         self.role_arn = iam.create_role(RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         for kind in ORDER:
             for logical_id, resource in resources.items():
@@ -111,8 +121,9 @@ class Provisioner:
             args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         description = client.create_table(**args)["TableDescription"]
         if props.get("TimeToLiveSpecification"):
-            client.update_time_to_live(TableName=props["TableName"],
-                                       TimeToLiveSpecification=props["TimeToLiveSpecification"])
+            client.update_time_to_live(
+                TableName=props["TableName"], TimeToLiveSpecification=props["TimeToLiveSpecification"]
+            )
         self.resolver.refs[logical_id] = props["TableName"]
         self.resolver.attributes[(logical_id, "Arn")] = description["TableArn"]
         if description.get("LatestStreamArn"):
@@ -124,11 +135,14 @@ class Provisioner:
         client = self.client("s3")
         client.create_bucket(Bucket=name)
         if "PublicAccessBlockConfiguration" in props:
-            client.put_public_access_block(Bucket=name,
-                                           PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+            client.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
         if "BucketEncryption" in props:
-            rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
-                     for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+            rules = [
+                {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
             client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         if props.get("VersioningConfiguration"):
             client.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
@@ -165,8 +179,16 @@ class Provisioner:
         arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = arn
-        self.registry.add(LocalFunction(logical_id, name, arn, raw["Handler"],
-                                        self.registry.code_dir(raw["CodeUri"]), int(raw.get("MemorySize", 1024))))
+        self.registry.add(
+            LocalFunction(
+                logical_id,
+                name,
+                arn,
+                raw["Handler"],
+                self.registry.code_dir(raw["CodeUri"]),
+                int(raw.get("MemorySize", 1024)),
+            )
+        )
 
     def _serverless_statemachine(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
@@ -187,20 +209,34 @@ class Provisioner:
         client = self.client("events")
         name = props.get("Name", logical_id)
         bus = props.get("EventBusName", "default")
-        client.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]),
-                        State=props.get("State", "ENABLED"))
-        client.put_targets(Rule=name, EventBusName=bus, Targets=[
-            {k: v for k, v in t.items() if k in {"Id", "Arn", "Input", "InputPath"}} for t in props.get("Targets", [])])
+        client.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+        )
+        client.put_targets(
+            Rule=name,
+            EventBusName=bus,
+            Targets=[
+                {k: v for k, v in t.items() if k in {"Id", "Arn", "Input", "InputPath"}}
+                for t in props.get("Targets", [])
+            ],
+        )
         self.resolver.refs[logical_id] = name
 
     def _scheduler_schedule(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = self.props(resource)
         name = props.get("Name", logical_id)
         self.client("scheduler").create_schedule(
-            Name=name, ScheduleExpression=props["ScheduleExpression"],
+            Name=name,
+            ScheduleExpression=props["ScheduleExpression"],
             FlexibleTimeWindow=props.get("FlexibleTimeWindow", {"Mode": "OFF"}),
-            Target={"Arn": props["Target"]["Arn"], "RoleArn": props["Target"].get("RoleArn", self.role_arn),
-                    **({"Input": props["Target"]["Input"]} if "Input" in props["Target"] else {})},
+            Target={
+                "Arn": props["Target"]["Arn"],
+                "RoleArn": props["Target"].get("RoleArn", self.role_arn),
+                **({"Input": props["Target"]["Input"]} if "Input" in props["Target"] else {}),
+            },
             State=props.get("State", "ENABLED"),
         )
         self.resolver.refs[logical_id] = name
@@ -216,7 +252,8 @@ class Provisioner:
             if resource["Type"] != "AWS::Serverless::Function":
                 continue
             variables = self.resolver.resolve(
-                merged_function_properties(self.template, logical_id)["Environment"]["Variables"])
+                merged_function_properties(self.template, logical_id)["Environment"]["Variables"]
+            )
             for key, value in variables.items():
                 if key in merged and merged[key] != str(value):
                     raise ValueError(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")

@@ -40,32 +40,45 @@ class LocalServer:
         response = self.dispatch(request)
         return response(environ, start_response)
 
+    def _asset(self, name: str) -> Response:
+        asset = (self.assets / name).resolve()
+        if asset.parent != self.assets.resolve() or not asset.is_file():
+            return Response("not found", status=404)
+        kind = "text/css" if name.endswith(".css") else "application/javascript"
+        return Response(asset.read_bytes(), content_type=kind)
+
+    def _local(self, request: Request) -> Response | None:
+        """The routes the local stack adds beside the API (None: not one of them)."""
+        path, method = request.path, request.method
+        pages = {
+            "/openapi.json": lambda: Response(self.openapi(), content_type="application/json"),
+            "/docs": lambda: Response(_DOCS, content_type="text/html; charset=utf-8"),
+            "/docs/": lambda: Response(_DOCS, content_type="text/html; charset=utf-8"),
+            "/_local/health": lambda: Response(json.dumps({"status": "ok"}), content_type="application/json"),
+            "/_local/mail": lambda: Response(json.dumps(self.stack.sent_mail()), content_type="application/json"),
+        }
+        if method == "GET" and path in pages:
+            return pages[path]()
+        if method == "GET" and path.startswith("/docs/assets/"):
+            return self._asset(path.removeprefix("/docs/assets/"))
+        parts = path.split("/")  # /_local/schedules/<group>/<name>/fire
+        if method == "POST" and len(parts) == 6 and parts[1:3] == ["_local", "schedules"] and parts[5] == "fire":
+            fired = self.stack.scheduler.fire(parts[4], parts[3])
+            return Response(json.dumps(fired, default=str), content_type="application/json")
+        return None
+
     def dispatch(self, request: Request) -> Response:
-        path = request.path
-        if path == "/openapi.json" and request.method == "GET":
-            return Response(self.openapi(), content_type="application/json")
-        if path in {"/docs", "/docs/"} and request.method == "GET":
-            return Response(_DOCS, content_type="text/html; charset=utf-8")
-        if path.startswith("/docs/assets/") and request.method == "GET":
-            name = path.removeprefix("/docs/assets/")
-            asset = (self.assets / name).resolve()
-            if asset.parent != self.assets.resolve() or not asset.is_file():
-                return Response("not found", status=404)
-            kind = "text/css" if name.endswith(".css") else "application/javascript"
-            return Response(asset.read_bytes(), content_type=kind)
-        if path == "/_local/health":
-            return Response(json.dumps({"status": "ok"}), content_type="application/json")
-        if path == "/_local/mail" and request.method == "GET":
-            return Response(json.dumps(self.stack.sent_mail()), content_type="application/json")
-        if path.startswith("/_local/schedules/") and path.endswith("/fire") and request.method == "POST":
-            parts = path.split("/")  # /_local/schedules/<group>/<name>/fire
-            if len(parts) == 6:
-                fired = self.stack.scheduler.fire(parts[4], parts[3])
-                return Response(json.dumps(fired, default=str), content_type="application/json")
-        body = request.get_data(cache=False, as_text=False)
-        headers = {key: value for key, value in request.headers.items()}
-        answer = self.stack.gateway.handle(request.method, path, request.query_string.decode(), headers, body,
-                                           source_ip=request.remote_addr or "127.0.0.1")
+        local = self._local(request)
+        if local is not None:
+            return local
+        answer = self.stack.gateway.handle(
+            request.method,
+            request.path,
+            request.query_string.decode(),
+            dict(request.headers.items()),
+            request.get_data(cache=False, as_text=False),
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
         return Response(answer.body, status=answer.status, headers=answer.headers)
 
 

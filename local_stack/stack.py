@@ -24,7 +24,7 @@ STAGE = "local"
 OPERATOR_EMAIL = "operator@riveredge.local"
 DEMO_TENANT = "acme"
 DEMO_ADMIN_EMAIL = "admin@acme.example"
-DEFAULT_DEMO_PASSWORD = "RiverEdge-demo-2026"  # noqa: S105 (documented demo password, local only)
+DEFAULT_DEMO_PASSWORD = "RiverEdge-demo-2026"
 
 BASE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -150,8 +150,9 @@ class LocalStack:
         return self.registry.get(logical_id).invoke(event)
 
     def login(self, tenant: str, email: str, password: str) -> dict[str, Any]:
-        reply = self.request("POST", "/api/auth/login", json_body={"tenant": tenant, "email": email,
-                                                                    "password": password})
+        reply = self.request(
+            "POST", "/api/auth/login", json_body={"tenant": tenant, "email": email, "password": password}
+        )
         if reply.status != 200:
             raise RuntimeError(f"login of {email} failed: {reply.status} {reply.body!r}")
         return reply.json()  # type: ignore[no-any-return]
@@ -175,8 +176,13 @@ class LocalStack:
 
         messages = ses_backends[ACCOUNT_ID][REGION].sent_messages
         return [
-            {"id": m.id, "from": m.source, "to": m.destinations.get("ToAddresses", []), "subject": m.subject,
-             "body": m.body}
+            {
+                "id": m.id,
+                "from": m.source,
+                "to": m.destinations.get("ToAddresses", []),
+                "subject": m.subject,
+                "body": m.body,
+            }
             for m in messages
         ]
 
@@ -187,15 +193,26 @@ class LocalStack:
 
     # -- demo data -----------------------------------------------------------------------
     def bootstrap_operator(self, password: str, email: str = OPERATOR_EMAIL) -> None:
-        self.invoke("OnboardingFunction", {"task": "bootstrap_operator", "email": email,
-                                           "name": "Platform operator", "password": password})
+        self.invoke(
+            "OnboardingFunction",
+            {"task": "bootstrap_operator", "email": email, "name": "Platform operator", "password": password},
+        )
 
-    def create_tenant(self, operator_token: str, code: str, admin_email: str, password: str,
-                      name: str | None = None) -> dict[str, Any]:
+    def create_tenant(
+        self, operator_token: str, code: str, admin_email: str, password: str, name: str | None = None
+    ) -> dict[str, Any]:
         """Create a tenant through the API and wait for its onboarding to finish."""
-        reply = self.request("POST", "/api/tenants", token=operator_token, json_body={
-            "code": code, "name": name or code.title(), "tier": "standard",
-            "admin": {"email": admin_email, "name": f"{code.title()} Admin", "password": password}})
+        reply = self.request(
+            "POST",
+            "/api/tenants",
+            token=operator_token,
+            json_body={
+                "code": code,
+                "name": name or code.title(),
+                "tier": "standard",
+                "admin": {"email": admin_email, "name": f"{code.title()} Admin", "password": password},
+            },
+        )
         if reply.status != 201:
             raise RuntimeError(f"tenant {code} was not created: {reply.status} {reply.body!r}")
         tenant: dict[str, Any] = reply.json()

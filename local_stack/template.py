@@ -112,27 +112,35 @@ class Resolver:
 
         return re.sub(r"\$\{([^}]+)\}", replace, text)
 
+    def _get_att(self, arg: Any) -> str:
+        resource, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
+        return self.get_att(resource, attribute)
+
+    def _fn_sub(self, arg: Any) -> str:
+        text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+        return self._sub(text, extra)
+
+    def _intrinsics(self) -> dict[str, Any]:
+        return {
+            "Ref": self.ref,
+            "Fn::GetAtt": self._get_att,
+            "Fn::Sub": self._fn_sub,
+            "Fn::Join": lambda arg: str(arg[0]).join(str(self.resolve(v)) for v in self.resolve(arg[1])),
+            "Fn::Select": lambda arg: self.resolve(arg[1])[int(self.resolve(arg[0]))],
+            "Fn::Split": lambda arg: str(self.resolve(arg[1])).split(arg[0]),
+        }
+
     def resolve(self, value: Any) -> Any:
+        """`value` with every intrinsic function replaced by what it stands for."""
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                resource, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
-                return self.get_att(resource, attribute)
-            if key == "Fn::Sub":
-                text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-                return self._sub(text, extra)
-            if key == "Fn::Join":
-                return str(arg[0]).join(str(self.resolve(v)) for v in self.resolve(arg[1]))
-            if key == "Fn::Select":
-                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
-            if key == "Fn::Split":
-                return str(self.resolve(arg[1])).split(arg[0])
+            ((key, arg),) = value.items()
+            intrinsic = self._intrinsics().get(key)
+            if intrinsic is not None:
+                return intrinsic(arg)
         return {k: self.resolve(v) for k, v in value.items()}
 
 

@@ -63,5 +63,9 @@ def fresh_tenant(stack: LocalStack, operator_token: str, request: pytest.Fixture
 
 
 def login(stack: LocalStack, tenant: str, email: str, password: str = PASSWORD, **headers: str) -> Any:
-    return stack.request("POST", "/api/auth/login", json_body={"tenant": tenant, "email": email, "password": password},
-                         headers=headers or None)
+    return stack.request(
+        "POST",
+        "/api/auth/login",
+        json_body={"tenant": tenant, "email": email, "password": password},
+        headers=headers or None,
+    )

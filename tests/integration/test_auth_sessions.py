@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from local_stack.stack import LocalStack
 from riveredge import keys
 from riveredge.db.models import LoginLogEntry
 from riveredge.scope import Scope, use_scope
+
+from local_stack.stack import LocalStack
 from tests.integration.conftest import TenantFixture, login
 from tests.support import PASSWORD, dynamodb_calls, problem_without_request_id
 
 
-def _refresh(stack: LocalStack, token: str):  # noqa: ANN202
+def _refresh(stack: LocalStack, token: str):
     return stack.request("POST", "/api/auth/refresh", json_body={"refresh_token": token})
 
 
@@ -37,7 +38,9 @@ def test_reusing_an_old_refresh_token_revokes_the_session(stack: LocalStack, fre
     assert _refresh(stack, rotated["refresh_token"]).status == 401
 
 
-def test_refresh_refuses_garbage_and_foreign_tokens(stack: LocalStack, acme: TenantFixture, globex: TenantFixture) -> None:
+def test_refresh_refuses_garbage_and_foreign_tokens(
+    stack: LocalStack, acme: TenantFixture, globex: TenantFixture
+) -> None:
     _, acme_tenant, session, secret = acme.admin_refresh.split(".")
     foreign = f"rt1.{globex.id}.{session}.{secret}"  # acme's session presented as globex's
     for token in ("nonsense", "rt1.platform.x.y", foreign, f"rt1.{acme_tenant}.{session}.wrong-secret"):
@@ -59,14 +62,15 @@ def test_logout_ends_the_session_on_the_next_request(stack: LocalStack, fresh_te
     assert _refresh(stack, fresh_tenant.admin_refresh).status == 401
 
 
-def test_me_costs_one_dynamodb_call_in_the_route_and_one_in_the_authorizer(stack: LocalStack,
-                                                                           acme: TenantFixture) -> None:
+def test_me_costs_one_dynamodb_call_in_the_route_and_one_in_the_authorizer(
+    stack: LocalStack, acme: TenantFixture
+) -> None:
     authorizer = stack.gateway.authorizer
     assert authorizer is not None
     original = authorizer.invoke
     seen: dict[str, int] = {}
 
-    def counted(event):  # noqa: ANN001, ANN202
+    def counted(event):
         with dynamodb_calls() as calls:
             answer = original(event)
         seen["authorizer"] = sum(calls.values())
@@ -82,8 +86,9 @@ def test_me_costs_one_dynamodb_call_in_the_route_and_one_in_the_authorizer(stack
     assert sum(total.values()) - seen["authorizer"] == 1
 
 
-def test_repeated_failures_throttle_known_and_unknown_emails_alike(stack: LocalStack,
-                                                                     fresh_tenant: TenantFixture) -> None:
+def test_repeated_failures_throttle_known_and_unknown_emails_alike(
+    stack: LocalStack, fresh_tenant: TenantFixture
+) -> None:
     code = fresh_tenant.code
     answers = {}
     for email in (fresh_tenant.admin_email, f"ghost@{code}.example"):

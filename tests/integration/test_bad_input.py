@@ -36,8 +36,12 @@ def test_an_oversized_body_is_413(stack: LocalStack) -> None:
 
 
 def test_a_body_that_is_not_json_is_415(stack: LocalStack) -> None:
-    reply = stack.request("POST", "/api/auth/login", raw_body=b"tenant=acme",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = stack.request(
+        "POST",
+        "/api/auth/login",
+        raw_body=b"tenant=acme",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert reply.status == 415
     assert reply.content_type == "application/problem+json"
 
@@ -49,8 +53,15 @@ def test_an_unknown_route_is_404(stack: LocalStack, acme: TenantFixture) -> None
 
 
 def test_a_malformed_idempotency_key_is_400(stack: LocalStack, operator_token: str) -> None:
-    reply = stack.request("POST", "/api/tenants", token=operator_token, headers={"Idempotency-Key": "x" * 200},
-                          json_body={"code": "idem-bad", "name": "X",
-                                     "admin": {"email": "a@idem-bad.example", "name": "A",
-                                               "password": "Correct-horse-42"}})
+    reply = stack.request(
+        "POST",
+        "/api/tenants",
+        token=operator_token,
+        headers={"Idempotency-Key": "x" * 200},
+        json_body={
+            "code": "idem-bad",
+            "name": "X",
+            "admin": {"email": "a@idem-bad.example", "name": "A", "password": "Correct-horse-42"},
+        },
+    )
     assert reply.status == 400

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from local_stack.stack import LocalStack
 from riveredge import keys
 from riveredge.db.models import User
 from riveredge.errors import TenantIsolationError
 from riveredge.scope import Scope, use_scope
+
+from local_stack.stack import LocalStack
 from tests.integration.conftest import TenantFixture
 from tests.support import claims_of
 
@@ -25,18 +25,30 @@ def test_another_tenants_user_is_404(stack: LocalStack, acme: TenantFixture, glo
     assert reply.json()["detail"] == nowhere.json()["detail"]
 
 
-def test_tenant_admins_cannot_reach_platform_routes(stack: LocalStack, acme: TenantFixture,
-                                                      globex: TenantFixture) -> None:
+def test_tenant_admins_cannot_reach_platform_routes(
+    stack: LocalStack, acme: TenantFixture, globex: TenantFixture
+) -> None:
     # A tenant's super admin holds "*" in their tenant, which must not open the platform's routes
-    for method, path in [("GET", "/api/tenants"), ("GET", f"/api/tenants/{globex.id}"),
-                         ("GET", f"/api/tenants/{acme.id}"), ("POST", f"/api/tenants/{globex.id}/suspend"),
-                         ("POST", f"/api/tenants/{globex.id}/resume")]:
+    for method, path in [
+        ("GET", "/api/tenants"),
+        ("GET", f"/api/tenants/{globex.id}"),
+        ("GET", f"/api/tenants/{acme.id}"),
+        ("POST", f"/api/tenants/{globex.id}/suspend"),
+        ("POST", f"/api/tenants/{globex.id}/resume"),
+    ]:
         reply = stack.request(method, path, token=acme.admin_token)
         assert reply.status == 403, path
         assert reply.json()["type"] == "/problems/forbidden"
-    created = stack.request("POST", "/api/tenants", token=acme.admin_token, json_body={
-        "code": "sneaky", "name": "Sneaky", "admin": {"email": "a@sneaky.example", "name": "A",
-                                                       "password": "Correct-horse-42"}})
+    created = stack.request(
+        "POST",
+        "/api/tenants",
+        token=acme.admin_token,
+        json_body={
+            "code": "sneaky",
+            "name": "Sneaky",
+            "admin": {"email": "a@sneaky.example", "name": "A", "password": "Correct-horse-42"},
+        },
+    )
     assert created.status == 403
 
 
@@ -53,8 +65,9 @@ def test_the_guard_refuses_requests_outside_any_scope(acme: TenantFixture) -> No
         User.get(acme_user.pk, acme_user.sk)
 
 
-def test_a_cursor_of_one_query_does_not_open_another(stack: LocalStack, operator_token: str,
-                                                       acme: TenantFixture, globex: TenantFixture) -> None:
+def test_a_cursor_of_one_query_does_not_open_another(
+    stack: LocalStack, operator_token: str, acme: TenantFixture, globex: TenantFixture
+) -> None:
     from riveredge import cursors
     from riveredge.scope import platform_scope
 

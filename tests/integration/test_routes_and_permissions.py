@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import pytest
+from riveredge.auth.principal import Principal
 
 from local_stack.stack import LocalStack
-from riveredge.auth.principal import Principal
 from tests.integration.conftest import TenantFixture
 from tests.support import claims_of
 
@@ -43,14 +43,28 @@ def test_public_routes_are_exactly_the_template_routes_without_authorizer(stack:
 def _event(stack: LocalStack, method: str, path: str, principal: Principal) -> dict[str, Any]:
     concrete = re.sub(r"\{[^}]+\}", "01ARZ3NDEKTSV4RRFFQ69G5FAV", path)
     return {
-        "resource": path, "path": concrete, "httpMethod": method, "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": dict(re.findall(r"\{([^}]+)\}", path) and
-                               {k: "01ARZ3NDEKTSV4RRFFQ69G5FAV" for k in re.findall(r"\{([^}]+)\}", path)}) or None,
-        "body": json.dumps({}) if method in {"POST", "PUT", "PATCH"} else None, "isBase64Encoded": False,
-        "requestContext": {"requestId": "matrix", "stage": "local", "resourcePath": path, "httpMethod": method,
-                           "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {**principal.to_context(), "principalId": principal.user_id}},
+        "resource": path,
+        "path": concrete,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": dict(
+            re.findall(r"\{([^}]+)\}", path)
+            and dict.fromkeys(re.findall(r"\{([^}]+)\}", path), "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        )
+        or None,
+        "body": json.dumps({}) if method in {"POST", "PUT", "PATCH"} else None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "requestId": "matrix",
+            "stage": "local",
+            "resourcePath": path,
+            "httpMethod": method,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {**principal.to_context(), "principalId": principal.user_id},
+        },
     }
 
 
@@ -76,8 +90,9 @@ def test_role_by_route_matrix(stack: LocalStack, acme: TenantFixture) -> None:
 
 
 @pytest.mark.parametrize("platform_route", [("GET", "/api/tenants"), ("POST", "/api/tenants/{tenant_id}/suspend")])
-def test_platform_routes_refuse_tenants_even_with_the_permission(stack: LocalStack, acme: TenantFixture,
-                                                                   platform_route: tuple[str, str]) -> None:
+def test_platform_routes_refuse_tenants_even_with_the_permission(
+    stack: LocalStack, acme: TenantFixture, platform_route: tuple[str, str]
+) -> None:
     method, path = platform_route
     claims = claims_of(acme.admin_token)
     route = next(r for r in stack.gateway.routes if (r.method, r.path) == (method, path))

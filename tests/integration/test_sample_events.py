@@ -10,8 +10,13 @@ import pytest
 from local_stack.stack import LocalStack
 from local_stack.template import ROOT
 
-FUNCTIONS = {"auth": "AuthFunction", "tenants": "TenantsFunction", "users": "UsersFunction",
-             "authorizer": "AuthorizerFunction", "onboarding": "OnboardingFunction"}
+FUNCTIONS = {
+    "auth": "AuthFunction",
+    "tenants": "TenantsFunction",
+    "users": "UsersFunction",
+    "authorizer": "AuthorizerFunction",
+    "onboarding": "OnboardingFunction",
+}
 SAMPLES = sorted((ROOT / "events").glob("*/*.json"))
 
 
@@ -19,13 +24,15 @@ def test_every_function_has_sample_events() -> None:
     assert {p.parent.name for p in SAMPLES} == set(FUNCTIONS)
 
 
-@pytest.mark.parametrize("sample", [p for p in SAMPLES if p.parent.name not in {"authorizer", "onboarding"}],
-                         ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "sample",
+    [p for p in SAMPLES if p.parent.name not in {"authorizer", "onboarding"}],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
 def test_api_samples_answer_without_a_server_error(stack: LocalStack, sample: Path) -> None:
     answer = stack.invoke(FUNCTIONS[sample.parent.name], json.loads(sample.read_text()))
     assert 200 <= answer["statusCode"] < 500, answer
-    headers = {**(answer.get("headers") or {}),
-               **{k: v[0] for k, v in (answer.get("multiValueHeaders") or {}).items()}}
+    headers = {**(answer.get("headers") or {}), **{k: v[0] for k, v in (answer.get("multiValueHeaders") or {}).items()}}
     if answer["statusCode"] == 204:
         return
     assert headers["Content-Type"] in ("application/json", "application/problem+json")
@@ -33,5 +40,5 @@ def test_api_samples_answer_without_a_server_error(stack: LocalStack, sample: Pa
 
 def test_the_authorizer_sample_is_refused_as_api_gateway_expects(stack: LocalStack) -> None:
     event = json.loads((ROOT / "events/authorizer/request.json").read_text())
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         stack.invoke("AuthorizerFunction", event)

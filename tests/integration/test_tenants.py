@@ -8,18 +8,22 @@ from typing import Any
 
 import boto3
 import pytest
-
-from local_stack.stack import LocalStack
 from riveredge import keys
 from riveredge.db.models import OperationLogEntry
 from riveredge.scope import platform_scope, use_scope
+
+from local_stack.stack import LocalStack
 from tests.integration.conftest import TenantFixture, login
 from tests.support import PASSWORD
 
 
 def _new_tenant_body(code: str, **overrides: Any) -> dict[str, Any]:
-    body = {"code": code, "name": f"{code} Ltd", "tier": "standard",
-            "admin": {"email": f"boss@{code}.example", "name": "Boss", "password": PASSWORD}}
+    body = {
+        "code": code,
+        "name": f"{code} Ltd",
+        "tier": "standard",
+        "admin": {"email": f"boss@{code}.example", "name": "Boss", "password": PASSWORD},
+    }
     body.update(overrides)
     return body
 
@@ -69,14 +73,16 @@ def test_the_creation_is_in_the_operation_log(stack: LocalStack, operator_token:
     reply = stack.request("POST", "/api/tenants", token=operator_token, json_body=_new_tenant_body("oplogged"))
     tenant_id = reply.json()["id"]
     with use_scope(platform_scope()):
-        entries = [e for e in OperationLogEntry.query(keys.collection(platform_scope(), "OPLOG"))
-                   if e.resource_id == tenant_id]
+        entries = [
+            e for e in OperationLogEntry.query(keys.collection(platform_scope(), "OPLOG")) if e.resource_id == tenant_id
+        ]
     assert [(e.action, e.before, e.after["code"]) for e in entries] == [("tenant.create", None, "oplogged")]
     assert PASSWORD not in json.dumps([e.after for e in entries])
 
 
-def test_a_taken_code_is_a_conflict_and_nothing_is_stored(stack: LocalStack, operator_token: str,
-                                                          acme: TenantFixture) -> None:
+def test_a_taken_code_is_a_conflict_and_nothing_is_stored(
+    stack: LocalStack, operator_token: str, acme: TenantFixture
+) -> None:
     before = stack.request("GET", "/api/tenants?limit=200", token=operator_token).json()["items"]
     reply = stack.request("POST", "/api/tenants", token=operator_token, json_body=_new_tenant_body("acme"))
     assert reply.status == 409
@@ -91,18 +97,23 @@ def test_a_taken_code_is_a_conflict_and_nothing_is_stored(stack: LocalStack, ope
         (_new_tenant_body("platform"), "code"),
         (_new_tenant_body("Bad Code!"), "code"),
         (_new_tenant_body("x"), "code"),
-        (_new_tenant_body("weakpw", admin={"email": "a@weakpw.example", "name": "A", "password": "short"}),
-         "admin.password"),
-        (_new_tenant_body("bademail", admin={"email": "not-an-email", "name": "A", "password": PASSWORD}),
-         "admin.email"),
+        (
+            _new_tenant_body("weakpw", admin={"email": "a@weakpw.example", "name": "A", "password": "short"}),
+            "admin.password",
+        ),
+        (
+            _new_tenant_body("bademail", admin={"email": "not-an-email", "name": "A", "password": PASSWORD}),
+            "admin.email",
+        ),
         (_new_tenant_body("badtier", tier="platinum"), "tier"),
         (_new_tenant_body("extra", tenant_id="01ARZ3NDEKTSV4RRFFQ69G5FAV"), "tenant_id"),
         (_new_tenant_body("extra2", status="active"), "status"),
         (_new_tenant_body("typed", name=42), "name"),
     ],
 )
-def test_bad_tenant_bodies_are_422_naming_the_field(stack: LocalStack, operator_token: str, body: dict[str, Any],
-                                                    field: str) -> None:
+def test_bad_tenant_bodies_are_422_naming_the_field(
+    stack: LocalStack, operator_token: str, body: dict[str, Any], field: str
+) -> None:
     reply = stack.request("POST", "/api/tenants", token=operator_token, json_body=body)
     assert reply.status == 422
     assert reply.content_type == "application/problem+json"
@@ -116,14 +127,16 @@ def test_idempotency_key_replays_the_first_answer(stack: LocalStack, operator_to
     again = stack.request("POST", "/api/tenants", token=operator_token, json_body=body, headers=headers)
     assert first.status == again.status == 201
     assert first.json() == again.json()
-    changed = stack.request("POST", "/api/tenants", token=operator_token,
-                            json_body={**body, "name": "Another name"}, headers=headers)
+    changed = stack.request(
+        "POST", "/api/tenants", token=operator_token, json_body={**body, "name": "Another name"}, headers=headers
+    )
     assert changed.status == 422
     assert changed.json()["type"] == "/problems/idempotency-key-reused"
 
 
-def test_tenants_list_in_pages_with_a_signed_cursor(stack: LocalStack, operator_token: str, acme: TenantFixture,
-                                                    globex: TenantFixture) -> None:
+def test_tenants_list_in_pages_with_a_signed_cursor(
+    stack: LocalStack, operator_token: str, acme: TenantFixture, globex: TenantFixture
+) -> None:
     first = stack.request("GET", "/api/tenants?limit=1", token=operator_token)
     assert first.status == 200
     page = first.json()
@@ -150,8 +163,9 @@ def test_an_unknown_tenant_is_404(stack: LocalStack, operator_token: str) -> Non
         assert stack.request("GET", f"/api/tenants/{tenant_id}", token=operator_token).status == 404
 
 
-def test_a_suspended_tenant_cannot_sign_in_and_its_tokens_stop(stack: LocalStack, operator_token: str,
-                                                                fresh_tenant: TenantFixture) -> None:
+def test_a_suspended_tenant_cannot_sign_in_and_its_tokens_stop(
+    stack: LocalStack, operator_token: str, fresh_tenant: TenantFixture
+) -> None:
     # When the operator suspends the tenant
     reply = stack.request("POST", f"/api/tenants/{fresh_tenant.id}/suspend", token=operator_token)
     assert reply.status == 200 and reply.json()["status"] == "suspended"
@@ -159,31 +173,47 @@ def test_a_suspended_tenant_cannot_sign_in_and_its_tokens_stop(stack: LocalStack
     assert stack.request("GET", "/api/auth/me", token=fresh_tenant.admin_token).status == 401
     refused = login(stack, fresh_tenant.code, fresh_tenant.admin_email)
     assert refused.status == 403
-    assert stack.request("POST", "/api/auth/refresh",
-                         json_body={"refresh_token": fresh_tenant.admin_refresh}).status == 401
+    assert (
+        stack.request("POST", "/api/auth/refresh", json_body={"refresh_token": fresh_tenant.admin_refresh}).status
+        == 401
+    )
     # And after resuming, sign-in works again
     resumed = stack.request("POST", f"/api/tenants/{fresh_tenant.id}/resume", token=operator_token)
     assert resumed.status == 200 and resumed.json()["status"] == "active"
     assert login(stack, fresh_tenant.code, fresh_tenant.admin_email).status == 200
 
 
-def test_a_stale_version_is_412_and_changes_nothing(stack: LocalStack, operator_token: str,
-                                                      fresh_tenant: TenantFixture) -> None:
+def test_a_stale_version_is_412_and_changes_nothing(
+    stack: LocalStack, operator_token: str, fresh_tenant: TenantFixture
+) -> None:
     current = stack.request("GET", f"/api/tenants/{fresh_tenant.id}", token=operator_token).json()
-    stale = stack.request("POST", f"/api/tenants/{fresh_tenant.id}/suspend", token=operator_token,
-                          json_body={"version": current["version"] - 1})
+    stale = stack.request(
+        "POST",
+        f"/api/tenants/{fresh_tenant.id}/suspend",
+        token=operator_token,
+        json_body={"version": current["version"] - 1},
+    )
     assert stale.status == 412
-    by_header = stack.request("POST", f"/api/tenants/{fresh_tenant.id}/suspend", token=operator_token,
-                              headers={"If-Match": str(current["version"] - 1)})
+    by_header = stack.request(
+        "POST",
+        f"/api/tenants/{fresh_tenant.id}/suspend",
+        token=operator_token,
+        headers={"If-Match": str(current["version"] - 1)},
+    )
     assert by_header.status == 412
     assert stack.request("GET", f"/api/tenants/{fresh_tenant.id}", token=operator_token).json()["status"] == "active"
-    fresh = stack.request("POST", f"/api/tenants/{fresh_tenant.id}/suspend", token=operator_token,
-                          headers={"If-Match": f'"{current["version"]}"'})
+    fresh = stack.request(
+        "POST",
+        f"/api/tenants/{fresh_tenant.id}/suspend",
+        token=operator_token,
+        headers={"If-Match": f'"{current["version"]}"'},
+    )
     assert fresh.status == 200 and fresh.json()["version"] == current["version"] + 1
 
 
-def test_get_tenant_makes_one_dynamodb_call_in_the_route(stack: LocalStack, operator_token: str,
-                                                         acme: TenantFixture) -> None:
+def test_get_tenant_makes_one_dynamodb_call_in_the_route(
+    stack: LocalStack, operator_token: str, acme: TenantFixture
+) -> None:
     from tests.support import dynamodb_calls
 
     with dynamodb_calls() as calls:

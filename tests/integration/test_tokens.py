@@ -10,9 +10,9 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from riveredge.auth import tokens
 
 from local_stack.stack import LocalStack
-from riveredge.auth import tokens
 from tests.integration.conftest import TenantFixture
 from tests.support import claims_of
 
@@ -45,8 +45,17 @@ def test_the_real_token_is_accepted(stack: LocalStack, acme: TenantFixture) -> N
 
 @pytest.mark.parametrize(
     "case",
-    ["alg_none", "tampered_payload", "expired", "wrong_audience", "wrong_issuer", "unknown_kid", "hs256_public_key",
-     "not_a_jwt", "missing_jti"],
+    [
+        "alg_none",
+        "tampered_payload",
+        "expired",
+        "wrong_audience",
+        "wrong_issuer",
+        "unknown_kid",
+        "hs256_public_key",
+        "not_a_jwt",
+        "missing_jti",
+    ],
 )
 def test_forged_or_stale_tokens_get_401(stack: LocalStack, acme: TenantFixture, case: str) -> None:
     # Given a token that starts from the admin's real claims
@@ -67,7 +76,9 @@ def test_forged_or_stale_tokens_get_401(stack: LocalStack, acme: TenantFixture, 
     elif case == "unknown_kid":
         token = _signed(claims, kid="not-our-key")
     elif case == "hs256_public_key":
-        public_pem = tokens.public_key(tokens.signing_kid()).public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        public_pem = tokens.public_key(tokens.signing_kid()).public_bytes(
+            Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+        )
         signing_input = f"{_b64({**header, 'alg': 'HS256'})}.{_b64(claims)}".encode()
         import hashlib
         import hmac

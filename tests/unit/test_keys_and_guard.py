@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from riveredge import guard, keys
 from riveredge.errors import TenantIsolationError
 from riveredge.scope import Scope, platform_scope, use_scope
@@ -16,9 +15,18 @@ GLOBEX = "01BX5ZZKBKACTAV9WEVGEMMVRZ"
 
 def test_tenant_keys_start_with_the_tenant_prefix() -> None:
     scope = Scope(ACME)
-    built = [keys.user(scope, "u"), keys.login(scope, "A@B.example"), keys.session(scope, "s"), keys.role(scope, "r"),
-             keys.authz(scope), keys.oplog(scope, "1"), keys.login_log(scope, "1"), keys.idempotency(scope, "k"),
-             keys.tenant(ACME), keys.pending_admin(ACME)]
+    built = [
+        keys.user(scope, "u"),
+        keys.login(scope, "A@B.example"),
+        keys.session(scope, "s"),
+        keys.role(scope, "r"),
+        keys.authz(scope),
+        keys.oplog(scope, "1"),
+        keys.login_log(scope, "1"),
+        keys.idempotency(scope, "k"),
+        keys.tenant(ACME),
+        keys.pending_admin(ACME),
+    ]
     assert all(k.pk.startswith(f"T#{ACME}#") for k in built)
     assert keys.user_email_index(scope).startswith(f"T#{ACME}#")
     assert keys.login(scope, "A@B.example").sk == "a@b.example"
@@ -44,13 +52,32 @@ def _item(pk: str) -> dict[str, Any]:
     [
         ("GetItem", {"Key": _item(f"T#{ACME}#USER")}),
         ("PutItem", {"Item": {**_item(f"T#{ACME}#USER"), "gsi1pk": {"S": f"T#{ACME}#USER_EMAIL"}}}),
-        ("Query", {"KeyConditionExpression": "#0 = :0", "ExpressionAttributeNames": {"#0": "pk"},
-                   "ExpressionAttributeValues": {":0": {"S": f"T#{ACME}#ROLE"}}}),
-        ("Query", {"IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
-                   "ExpressionAttributeValues": {":p": {"S": f"T#{ACME}#USER_EMAIL"}, ":s": {"S": "a"}}}),
+        (
+            "Query",
+            {
+                "KeyConditionExpression": "#0 = :0",
+                "ExpressionAttributeNames": {"#0": "pk"},
+                "ExpressionAttributeValues": {":0": {"S": f"T#{ACME}#ROLE"}},
+            },
+        ),
+        (
+            "Query",
+            {
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
+                "ExpressionAttributeValues": {":p": {"S": f"T#{ACME}#USER_EMAIL"}, ":s": {"S": "a"}},
+            },
+        ),
         ("BatchGetItem", {"RequestItems": {"t": {"Keys": [_item(f"T#{ACME}#USER"), _item(f"T#{ACME}#AUTHZ")]}}}),
-        ("TransactWriteItems", {"TransactItems": [{"Put": {"Item": _item(f"T#{ACME}#USER")}},
-                                                  {"Delete": {"Key": _item(f"T#{ACME}#LOGIN")}}]}),
+        (
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {"Put": {"Item": _item(f"T#{ACME}#USER")}},
+                    {"Delete": {"Key": _item(f"T#{ACME}#LOGIN")}},
+                ]
+            },
+        ),
         ("CreateTable", {"TableName": "t"}),
     ],
 )
@@ -73,8 +100,15 @@ def test_the_guard_lets_the_scopes_own_keys_through(operation: str, params: dict
         ("ExecuteStatement", {"Statement": "SELECT * FROM t"}),
         ("BatchGetItem", {"RequestItems": {"t": {"Keys": [_item(f"T#{ACME}#USER"), _item(f"T#{GLOBEX}#USER")]}}}),
         ("BatchWriteItem", {"RequestItems": {"t": [{"PutRequest": {"Item": _item(f"T#{GLOBEX}#USER")}}]}}),
-        ("TransactWriteItems", {"TransactItems": [{"Put": {"Item": _item(f"T#{ACME}#USER")}},
-                                                  {"ConditionCheck": {"Key": _item(f"T#{GLOBEX}#USER")}}]}),
+        (
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {"Put": {"Item": _item(f"T#{ACME}#USER")}},
+                    {"ConditionCheck": {"Key": _item(f"T#{GLOBEX}#USER")}},
+                ]
+            },
+        ),
     ],
 )
 def test_the_guard_refuses_other_scopes_keys(operation: str, params: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from riveredge import passwords
 from riveredge.errors import ValidationError
 from riveredge.http import problems
@@ -21,8 +20,9 @@ def test_passwords_hash_with_argon2id_and_verify() -> None:
     assert not passwords.verify_password("not-a-hash", "x")
 
 
-@pytest.mark.parametrize(("password", "message"), [("short1", "at least 10"), ("no-digits-here", "digit"),
-                                                    ("1234567890", "letter")])
+@pytest.mark.parametrize(
+    ("password", "message"), [("short1", "at least 10"), ("no-digits-here", "digit"), ("1234567890", "letter")]
+)
 def test_the_policy_names_the_field_and_the_rule(password: str, message: str) -> None:
     with pytest.raises(ValidationError) as raised:
         passwords.check_policy(password, "admin.password")
@@ -42,17 +42,22 @@ def test_broken_json_is_400() -> None:
 
 def test_body_errors_are_422_with_dotted_field_names() -> None:
     response = problems.from_validation_errors(
-        [{"type": "extra_forbidden", "loc": ("body", "role"), "msg": "Extra inputs are not permitted"},
-         {"type": "missing", "loc": ("body", "admin", "email"), "msg": "Field required"}], "r1")
+        [
+            {"type": "extra_forbidden", "loc": ("body", "role"), "msg": "Extra inputs are not permitted"},
+            {"type": "missing", "loc": ("body", "admin", "email"), "msg": "Field required"},
+        ],
+        "r1",
+    )
     assert response.status_code == 422
     body = _body(response)
-    assert body["errors"] == [{"field": "role", "message": "unknown field"},
-                              {"field": "admin.email", "message": "field required"}]
+    assert body["errors"] == [
+        {"field": "role", "message": "unknown field"},
+        {"field": "admin.email", "message": "field required"},
+    ]
     assert body["detail"] == "2 fields are not valid" and body["request_id"] == "r1"
 
 
 def test_query_errors_are_400() -> None:
-    response = problems.from_validation_errors([{"type": "int_parsing", "loc": ("query", "limit"), "msg": "bad"}],
-                                               None)
+    response = problems.from_validation_errors([{"type": "int_parsing", "loc": ("query", "limit"), "msg": "bad"}], None)
     assert response.status_code == 400
     assert _body(response)["errors"][0]["field"] == "limit"

@@ -32,11 +32,18 @@ def test_the_resolver_handles_ref_sub_and_getatt() -> None:
     resolver = Resolver({"Stage": "dev"}, "123456789012", "eu-west-1")
     resolver.refs["Table"] = "riveredge-dev"
     resolver.attributes[("Fn", "Arn")] = "arn:aws:lambda:eu-west-1:123456789012:function:fn"
-    value = {"a": {"Ref": "Table"}, "b": {"Fn::Sub": "x-${Stage}-${AWS::Region}-${Fn.Arn}"},
-             "c": {"Fn::GetAtt": ["Fn", "Arn"]}, "d": {"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]}}
-    assert resolver.resolve(value) == {"a": "riveredge-dev", "b": "x-dev-eu-west-1-arn:aws:lambda:eu-west-1:"
-                                       "123456789012:function:fn", "c": value["c"] and resolver.get_att("Fn", "Arn"),
-                                       "d": "a-dev"}
+    value = {
+        "a": {"Ref": "Table"},
+        "b": {"Fn::Sub": "x-${Stage}-${AWS::Region}-${Fn.Arn}"},
+        "c": {"Fn::GetAtt": ["Fn", "Arn"]},
+        "d": {"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]},
+    }
+    assert resolver.resolve(value) == {
+        "a": "riveredge-dev",
+        "b": "x-dev-eu-west-1-arn:aws:lambda:eu-west-1:123456789012:function:fn",
+        "c": value["c"] and resolver.get_att("Fn", "Arn"),
+        "d": "a-dev",
+    }
 
 
 def test_functions_get_the_globals_and_their_own_environment() -> None:

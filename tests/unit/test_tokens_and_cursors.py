@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from riveredge import cursors
 from riveredge.auth import refresh
 from riveredge.authz import declare, effective_permissions, grants, lineage, role_index
@@ -71,19 +70,25 @@ def test_grants_exact_manage_and_wildcard() -> None:
 
 
 def test_roles_inherit_from_parents_and_combine_as_a_union() -> None:
-    roles = role_index({
-        "base": {"code": "base", "permissions": ["menu.read"]},
-        "staff": {"code": "staff", "permissions": ["user.read"], "parent_id": "base"},
-        "auditor": {"code": "auditor", "permissions": ["oplog.read"]},
-    })
+    roles = role_index(
+        {
+            "base": {"code": "base", "permissions": ["menu.read"]},
+            "staff": {"code": "staff", "permissions": ["user.read"], "parent_id": "base"},
+            "auditor": {"code": "auditor", "permissions": ["oplog.read"]},
+        }
+    )
     assert effective_permissions(roles, ["staff"]) == {"user.read", "menu.read"}
     assert effective_permissions(roles, ["staff", "auditor"]) == {"user.read", "menu.read", "oplog.read"}
     assert [r.code for r in lineage(roles, "staff")] == ["staff", "base"]
 
 
 def test_a_cycle_in_stored_roles_does_not_loop() -> None:
-    roles = role_index({"a": {"code": "a", "permissions": ["x.a"], "parent_id": "b"},
-                        "b": {"code": "b", "permissions": ["x.b"], "parent_id": "a"}})
+    roles = role_index(
+        {
+            "a": {"code": "a", "permissions": ["x.a"], "parent_id": "b"},
+            "b": {"code": "b", "permissions": ["x.b"], "parent_id": "a"},
+        }
+    )
     assert effective_permissions(roles, ["a"]) == {"x.a", "x.b"}
 
 

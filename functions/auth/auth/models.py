@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field
-
 from riveredge.schemas import TENANT_CODE_PATTERN, RequestModel, ResponseModel, TenantResponse, UserResponse
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
-
 from riveredge import keys
 from riveredge.clock import new_id
 from riveredge.db import transaction
@@ -14,31 +13,45 @@ from riveredge.errors import ConflictError, UnauthorizedError
 from riveredge.scope import Scope
 
 
-def _log(scope: Scope, *, email: str, user_id: str | None, success: bool, reason: str | None, ip: str | None,
-         user_agent: str | None) -> LoginLogEntry:
+def _log(
+    scope: Scope,
+    *,
+    email: str,
+    user_id: str | None,
+    success: bool,
+    reason: str | None,
+    ip: str | None,
+    user_agent: str | None,
+) -> LoginLogEntry:
     return LoginLogEntry.new(
         scope, new_id(), email=email, user_id=user_id, success=success, reason=reason, ip=ip, user_agent=user_agent
     )
 
 
-def record_failure(scope: Scope, identity: LoginIdentity, *, email: str, reason: str, ip: str | None,
-                   user_agent: str | None) -> None:
+def record_failure(
+    scope: Scope, identity: LoginIdentity, *, email: str, reason: str, ip: str | None, user_agent: str | None
+) -> None:
     """Save the raised failure counter of `identity` and a failed login-log entry, together."""
     with transaction() as tx:
         tx.save(identity)
-        tx.save(_log(scope, email=email, user_id=identity.user_id, success=False, reason=reason, ip=ip,
-                     user_agent=user_agent))
+        tx.save(
+            _log(
+                scope, email=email, user_id=identity.user_id, success=False, reason=reason, ip=ip, user_agent=user_agent
+            )
+        )
 
 
-def record_refusal(scope: Scope, *, email: str, user_id: str | None, reason: str, ip: str | None,
-                   user_agent: str | None) -> None:
+def record_refusal(
+    scope: Scope, *, email: str, user_id: str | None, reason: str, ip: str | None, user_agent: str | None
+) -> None:
     """A failed attempt that does not change any counter (locked out, tenant suspended)."""
     entry = _log(scope, email=email, user_id=user_id, success=False, reason=reason, ip=ip, user_agent=user_agent)
     entry.save(condition=LoginLogEntry.pk.does_not_exist())
 
 
-def open_session(scope: Scope, session: Session, identity: LoginIdentity, *, email: str, ip: str | None,
-                 user_agent: str | None) -> None:
+def open_session(
+    scope: Scope, session: Session, identity: LoginIdentity, *, email: str, ip: str | None, user_agent: str | None
+) -> None:
     """Store the new session, clear the failure counter and log the success: one transaction."""
     with transaction() as tx:
         tx.save(session, condition=Session.pk.does_not_exist())
@@ -51,8 +64,9 @@ def open_session(scope: Scope, session: Session, identity: LoginIdentity, *, ema
                     LoginIdentity.window_started.remove(),
                 ],
             )
-        tx.save(_log(scope, email=email, user_id=identity.user_id, success=True, reason=None, ip=ip,
-                     user_agent=user_agent))
+        tx.save(
+            _log(scope, email=email, user_id=identity.user_id, success=True, reason=None, ip=ip, user_agent=user_agent)
+        )
 
 
 def rotate(session: Session, *, old_digest: str, new_digest: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
-
 from riveredge.auth.tokens import jwks
 from riveredge.http import AUTHENTICATED, PUBLIC, ApiRouter, current_principal
 from riveredge.schemas import TenantResponse, UserResponse
@@ -20,8 +19,9 @@ def _client() -> service.Client:
 
 
 def _tokens(tokens: service.Tokens) -> TokenResponse:
-    return TokenResponse(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                         expires_in=tokens.expires_in)
+    return TokenResponse(
+        access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in
+    )
 
 
 @router.post("/api/auth/login", permission=PUBLIC, summary="Sign in with tenant code, email and password")
@@ -34,8 +34,13 @@ def refresh(body: RefreshRequest) -> TokenResponse:
     return _tokens(service.refresh(body.refresh_token))
 
 
-@router.post("/api/auth/logout", permission=AUTHENTICATED, summary="End the caller's session", status_code=204,
-             responses={204: {"description": "Signed out"}})
+@router.post(
+    "/api/auth/logout",
+    permission=AUTHENTICATED,
+    summary="End the caller's session",
+    status_code=204,
+    responses={204: {"description": "Signed out"}},
+)
 def logout() -> Response[None]:
     service.logout(current_principal(router))
     return Response(status_code=204)

@@ -67,8 +67,14 @@ def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens
         identity = state.identity
         now = utcnow()
         if identity and identity.locked_until and identity.locked_until > now:
-            repository.record_refusal(scope, email=email, user_id=identity.user_id, reason="locked", ip=client.ip,
-                                      user_agent=client.user_agent)
+            repository.record_refusal(
+                scope,
+                email=email,
+                user_id=identity.user_id,
+                reason="locked",
+                ip=client.ip,
+                user_agent=client.user_agent,
+            )
             retry_after = int((identity.locked_until - now).total_seconds()) + 1
             raise ThrottledError("too many failed sign-ins; try again later", retry_after=retry_after)
         known = identity is not None and identity.user_id is not None and identity.status == "active"
@@ -76,8 +82,14 @@ def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens
             _raise_failure(scope, identity, email, "bad_credentials" if known else "unknown_user", client)
         assert identity is not None and identity.user_id is not None
         if not scope.is_platform and (state.tenant is None or state.tenant.status != "active"):
-            repository.record_refusal(scope, email=email, user_id=identity.user_id, reason="tenant_inactive",
-                                      ip=client.ip, user_agent=client.user_agent)
+            repository.record_refusal(
+                scope,
+                email=email,
+                user_id=identity.user_id,
+                reason="tenant_inactive",
+                ip=client.ip,
+                user_agent=client.user_agent,
+            )
             raise ForbiddenError("this organisation is not active")
         session_id = new_id()
         refresh = refresh_tokens.new_refresh_token(scope.tenant_id, session_id)
@@ -93,8 +105,9 @@ def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens
         )
         session.ttl = session.expires_at + timedelta(days=1)
         repository.open_session(scope, session, identity, email=email, ip=client.ip, user_agent=client.user_agent)
-        access, expires_in = issue_access_token(tenant_id=scope.tenant_id, user_id=identity.user_id,
-                                                session_id=session_id)
+        access, expires_in = issue_access_token(
+            tenant_id=scope.tenant_id, user_id=identity.user_id, session_id=session_id
+        )
         return Tokens(access, str(refresh), expires_in)
 
 
@@ -117,8 +130,9 @@ def refresh(token: str) -> Tokens:
             raise UnauthorizedError("this organisation is not active")
         rotated = refresh_tokens.new_refresh_token(scope.tenant_id, session.session_id)
         repository.rotate(session, old_digest=presented.digest, new_digest=rotated.digest)
-        access, expires_in = issue_access_token(tenant_id=scope.tenant_id, user_id=session.user_id,
-                                                session_id=session.session_id)
+        access, expires_in = issue_access_token(
+            tenant_id=scope.tenant_id, user_id=session.user_id, session_id=session.session_id
+        )
         return Tokens(access, str(rotated), expires_in)
 
 

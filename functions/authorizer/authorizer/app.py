@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from riveredge.auth.principal import Principal
 from riveredge.auth.tokens import verify_access_token
 from riveredge.authz import effective_permissions, role_index
@@ -56,7 +55,8 @@ def authorize(headers: dict[str, str] | None) -> Principal:
 
 
 def _policy(principal_id: str, effect: str, method_arn: str, context: dict[str, str] | None = None) -> dict[str, Any]:
-    # arn:aws:execute-api:region:account:api-id/stage/METHOD/path -> the whole stage, so a cached answer fits every route
+    # arn:aws:execute-api:region:account:api-id/stage/METHOD/path -> the whole stage,
+    # so that a cached answer fits every route
     arn_parts = method_arn.split("/")
     resource = "/".join(arn_parts[:2]) + "/*" if len(arn_parts) >= 2 else method_arn
     policy: dict[str, Any] = {
@@ -78,6 +78,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         principal = authorize(event.get("headers"))
     except UnauthorizedError as error:
         logger.info("request refused", extra={"reason": error.detail})
-        raise Exception(UNAUTHORIZED) from error  # noqa: TRY002 (API Gateway's contract for a 401)
+        raise Exception(UNAUTHORIZED) from error
     logger.append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
     return _policy(principal.user_id, "Allow", str(event.get("methodArn", "")), principal.to_context())

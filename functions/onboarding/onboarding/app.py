@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from riveredge.observability import logger, tracer
 
 from onboarding import service

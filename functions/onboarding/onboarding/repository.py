@@ -22,15 +22,27 @@ def seed_roles(scope: Scope, roles: dict[str, tuple[str, str, list[str]]]) -> di
     for code, (name, description, permissions) in roles.items():
         if code not in existing:
             created.append(
-                Role.new(scope, new_id(), code=code, name=name, description=description,
-                         permissions=set(permissions), system=True, data_scope="all")
+                Role.new(
+                    scope,
+                    new_id(),
+                    code=code,
+                    name=name,
+                    description=description,
+                    permissions=set(permissions),
+                    system=True,
+                    data_scope="all",
+                )
             )
     every = [*existing.values(), *created]
     index = AuthzIndex.new(
         scope,
         roles={
-            r.role_id: {"code": r.code, "permissions": sorted(r.permissions or []), "parent_id": r.parent_id,
-                        "data_scope": r.data_scope}
+            r.role_id: {
+                "code": r.code,
+                "permissions": sorted(r.permissions or []),
+                "parent_id": r.parent_id,
+                "data_scope": r.data_scope,
+            }
             for r in every
         },
     )
@@ -62,18 +74,28 @@ def find_user_by_email(scope: Scope, email: str) -> User | None:
     return None
 
 
-def create_user(scope: Scope, user: User, password_hash: str, *, consumed: PendingAdmin | None = None,
-                actor_id: str = SYSTEM_ACTOR) -> None:
+def create_user(
+    scope: Scope, user: User, password_hash: str, *, consumed: PendingAdmin | None = None, actor_id: str = SYSTEM_ACTOR
+) -> None:
     """Store a user and their credential (and drop the pending admin it came from), logged, in one transaction."""
-    identity = LoginIdentity.new(scope, user.email, user_id=user.user_id, password_hash=password_hash,
-                                 status=user.status, failed_count=0)
+    identity = LoginIdentity.new(
+        scope, user.email, user_id=user.user_id, password_hash=password_hash, status=user.status, failed_count=0
+    )
     with transaction() as tx:
         tx.save(user, condition=User.pk.does_not_exist())
         tx.save(identity, condition=LoginIdentity.pk.does_not_exist())
         if consumed is not None:
             tx.delete(consumed)
-        oplog.record(tx, scope, actor_id=actor_id, action="user.create", resource="user", resource_id=user.user_id,
-                     before=None, after={"email": user.email, "name": user.name, "role_ids": sorted(user.role_ids or [])})
+        oplog.record(
+            tx,
+            scope,
+            actor_id=actor_id,
+            action="user.create",
+            resource="user",
+            resource_id=user.user_id,
+            before=None,
+            after={"email": user.email, "name": user.name, "role_ids": sorted(user.role_ids or [])},
+        )
 
 
 def tenant(tenant_id: str) -> Tenant:
@@ -86,6 +108,13 @@ def set_tenant_status(scope: Scope, record: Tenant, status: str) -> None:
     record.status = status
     with transaction() as tx:
         tx.save(record)
-        oplog.record(tx, scope, actor_id=SYSTEM_ACTOR, action=f"tenant.{status}", resource="tenant",
-                     resource_id=record.tenant_id, before=before, after={"status": status})
-
+        oplog.record(
+            tx,
+            scope,
+            actor_id=SYSTEM_ACTOR,
+            action=f"tenant.{status}",
+            resource="tenant",
+            resource_id=record.tenant_id,
+            before=before,
+            after={"status": status},
+        )

@@ -34,11 +34,22 @@ def create_admin(tenant_id: str) -> dict[str, Any]:
             existing = repository.find_user_by_email(scope, tenant.admin_email)
             if existing is None:
                 raise NotFoundError(f"tenant {tenant_id} has no pending admin")
-            return {"tenant_id": tenant_id, "admin_id": existing.user_id, "email": existing.email,
-                    "name": existing.name}
+            return {
+                "tenant_id": tenant_id,
+                "admin_id": existing.user_id,
+                "email": existing.email,
+                "name": existing.name,
+            }
         roles = {r.code: r.role_id for r in repository.roles_of(scope)}
-        user = User.new(scope, new_id(), pending.email, name=pending.name, status="active",
-                        role_ids={roles[SUPER_ADMIN]}, created_by=repository.SYSTEM_ACTOR)
+        user = User.new(
+            scope,
+            new_id(),
+            pending.email,
+            name=pending.name,
+            status="active",
+            role_ids={roles[SUPER_ADMIN]},
+            created_by=repository.SYSTEM_ACTOR,
+        )
         repository.create_user(scope, user, pending.password_hash, consumed=pending)
     return {"tenant_id": tenant_id, "admin_id": user.user_id, "email": user.email, "name": user.name}
 
@@ -55,8 +66,12 @@ def activate(tenant_id: str) -> dict[str, Any]:
         tenant = repository.tenant(tenant_id)
         if tenant.status == "provisioning":
             repository.set_tenant_status(scope, tenant, "active")
-        events.publish(Scope(tenant_id), "tenants", "tenant.created", {"code": tenant.code, "name": tenant.name,
-                                                             "tier": tenant.tier})
+        events.publish(
+            Scope(tenant_id),
+            "tenants",
+            "tenant.created",
+            {"code": tenant.code, "name": tenant.name, "tier": tenant.tier},
+        )
     return {"tenant_id": tenant_id, "status": tenant.status}
 
 
@@ -106,8 +121,15 @@ def bootstrap_operator(email: str, name: str, password: str) -> dict[str, Any]:
         existing = repository.find_user_by_email(scope, email)
         if existing is not None:
             return {"user_id": existing.user_id, "created": False}
-        user = User.new(scope, new_id(), email, name=name, status="active", role_ids={roles["platform_admin"]},
-                        created_by="system:bootstrap")
+        user = User.new(
+            scope,
+            new_id(),
+            email,
+            name=name,
+            status="active",
+            role_ids={roles["platform_admin"]},
+            created_by="system:bootstrap",
+        )
         try:
             repository.create_user(scope, user, passwords.hash_password(password), actor_id="system:bootstrap")
         except Exception as error:  # a concurrent bootstrap of the same email

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import EmailStr, Field
-
 from riveredge.schemas import NewTenantCode, RequestModel, ResponseModel, TenantResponse, TenantTier
 
 

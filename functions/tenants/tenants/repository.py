@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
-
 from riveredge import keys, oplog
 from riveredge.db import transaction
 from riveredge.db.models import PendingAdmin, Tenant, TenantCode
@@ -27,8 +26,17 @@ def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, 
             tx.save(TenantCode.new(tenant.code, tenant.tenant_id), condition=TenantCode.pk.does_not_exist())
             tx.save(tenant, condition=Tenant.pk.does_not_exist())
             tx.save(admin)
-            oplog.record(tx, actor, actor_id=actor_id, action="tenant.create", resource="tenant",
-                         resource_id=tenant.tenant_id, before=None, after=snapshot(tenant), request_id=request_id)
+            oplog.record(
+                tx,
+                actor,
+                actor_id=actor_id,
+                action="tenant.create",
+                resource="tenant",
+                resource_id=tenant.tenant_id,
+                before=None,
+                after=snapshot(tenant),
+                request_id=request_id,
+            )
     except TransactWriteError as error:
         if _is_condition_failure(error):
             raise ConflictError(f"tenant code '{tenant.code}' is already in use") from error
@@ -56,8 +64,17 @@ def set_status(actor: Scope, tenant: Tenant, status: str, *, actor_id: str, requ
     try:
         with transaction() as tx:
             tx.save(tenant)  # PynamoDB adds the version condition
-            oplog.record(tx, actor, actor_id=actor_id, action=f"tenant.{status}", resource="tenant",
-                         resource_id=tenant.tenant_id, before=before, after=snapshot(tenant), request_id=request_id)
+            oplog.record(
+                tx,
+                actor,
+                actor_id=actor_id,
+                action=f"tenant.{status}",
+                resource="tenant",
+                resource_id=tenant.tenant_id,
+                before=before,
+                after=snapshot(tenant),
+                request_id=request_id,
+            )
     except TransactWriteError as error:
         if _is_condition_failure(error):
             raise PreconditionFailedError("the tenant has changed since it was read") from error

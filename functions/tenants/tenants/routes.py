@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-
 from riveredge import idempotency
 from riveredge.http import ApiRouter, created, current_principal
 from riveredge.schemas import TenantResponse
@@ -32,9 +31,14 @@ def _if_match(value: str | None, body: TenantStatusRequest | None) -> int | None
         return -1  # an If-Match that names no version we ever issued is stale
 
 
-@router.post("/api/tenants", permission="tenant.create", platform_only=True, status_code=201,
-             summary="Create a tenant with its first admin (starts onboarding)",
-             responses={201: {"description": "Created", "content": {"application/json": {"model": TenantResponse}}}})
+@router.post(
+    "/api/tenants",
+    permission="tenant.create",
+    platform_only=True,
+    status_code=201,
+    summary="Create a tenant with its first admin (starts onboarding)",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": TenantResponse}}}},
+)
 def create_tenant(
     body: CreateTenantRequest,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -44,9 +48,14 @@ def create_tenant(
     def run() -> dict[str, Any]:
         return TenantResponse.of(service.create(actor, body)).model_dump()
 
-    result = idempotency.once(idempotency_key, operation="POST /api/tenants", principal=actor.principal.user_id,
-                              payload=body.model_dump(mode="json", exclude={"admin": {"password"}}),  # no secret in the record
-                              action=run, lambda_context=router.lambda_context)
+    result = idempotency.once(
+        idempotency_key,
+        operation="POST /api/tenants",
+        principal=actor.principal.user_id,
+        payload=body.model_dump(mode="json", exclude={"admin": {"password"}}),  # no secret in the record
+        action=run,
+        lambda_context=router.lambda_context,
+    )
     tenant = TenantResponse.model_validate(result)
     return created(tenant, f"/api/tenants/{tenant.id}")
 
@@ -65,8 +74,12 @@ def get_tenant(tenant_id: str) -> TenantResponse:
     return TenantResponse.of(service.get(_actor(), tenant_id))
 
 
-@router.post("/api/tenants/<tenant_id>/suspend", permission="tenant.suspend", platform_only=True,
-             summary="Suspend a tenant: sign-in stops and live tokens stop working")
+@router.post(
+    "/api/tenants/<tenant_id>/suspend",
+    permission="tenant.suspend",
+    platform_only=True,
+    summary="Suspend a tenant: sign-in stops and live tokens stop working",
+)
 def suspend_tenant(
     tenant_id: str,
     body: TenantStatusRequest | None = None,
@@ -76,8 +89,12 @@ def suspend_tenant(
     return TenantResponse.of(tenant)
 
 
-@router.post("/api/tenants/<tenant_id>/resume", permission="tenant.suspend", platform_only=True,
-             summary="Resume a suspended tenant")
+@router.post(
+    "/api/tenants/<tenant_id>/resume",
+    permission="tenant.suspend",
+    platform_only=True,
+    summary="Resume a suspended tenant",
+)
 def resume_tenant(
     tenant_id: str,
     body: TenantStatusRequest | None = None,

@@ -13,7 +13,7 @@ Requests that do not touch items (CreateTable, DescribeTable...) pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
 import botocore.handlers
@@ -61,32 +61,53 @@ def _query_partitions(params: dict[str, Any]) -> list[str | None]:
     return found or [None]
 
 
-def partitions_of(operation: str, params: dict[str, Any]) -> Iterable[str | None]:
-    """Every partition key value that `operation` with `params` would touch."""
-    if operation in {"GetItem", "DeleteItem", "UpdateItem"}:
-        yield from _item_partitions(params.get("Key", {})) or [None]
-    elif operation == "PutItem":
-        yield from _item_partitions(params.get("Item", {})) or [None]
-    elif operation == "Query":
-        yield from _query_partitions(params)
-    elif operation == "BatchGetItem":
-        for request in params.get("RequestItems", {}).values():
-            for key in request.get("Keys", []):
-                yield from _item_partitions(key) or [None]
-    elif operation == "BatchWriteItem":
-        for requests in params.get("RequestItems", {}).values():
-            for request in requests:
-                if "PutRequest" in request:
-                    yield from _item_partitions(request["PutRequest"].get("Item", {})) or [None]
-                if "DeleteRequest" in request:
-                    yield from _item_partitions(request["DeleteRequest"].get("Key", {})) or [None]
-    elif operation in {"TransactGetItems", "TransactWriteItems"}:
-        for entry in params.get("TransactItems", []):
-            for action in entry.values():
-                key = action.get("Key") or action.get("Item") or {}
-                yield from _item_partitions(key) or [None]
-    else:
-        yield None  # Scan and PartiQL have no partition we can vouch for
+def _key_of(field: str) -> Callable[[dict[str, Any]], list[str | None]]:
+    return lambda params: _item_partitions(params.get(field, {})) or [None]
+
+
+def _batch_get(params: dict[str, Any]) -> list[str | None]:
+    return [
+        p
+        for request in params.get("RequestItems", {}).values()
+        for key in request.get("Keys", [])
+        for p in (_item_partitions(key) or [None])
+    ]
+
+
+def _batch_write(params: dict[str, Any]) -> list[str | None]:
+    found: list[str | None] = []
+    for requests in params.get("RequestItems", {}).values():
+        for request in requests:
+            write = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key") or {}
+            found.extend(_item_partitions(write) or [None])
+    return found
+
+
+def _transact(params: dict[str, Any]) -> list[str | None]:
+    found: list[str | None] = []
+    for entry in params.get("TransactItems", []):
+        for action in entry.values():
+            found.extend(_item_partitions(action.get("Key") or action.get("Item") or {}) or [None])
+    return found
+
+
+_PARTITIONS: dict[str, Callable[[dict[str, Any]], list[str | None]]] = {
+    "GetItem": _key_of("Key"),
+    "DeleteItem": _key_of("Key"),
+    "UpdateItem": _key_of("Key"),
+    "PutItem": _key_of("Item"),
+    "Query": _query_partitions,
+    "BatchGetItem": _batch_get,
+    "BatchWriteItem": _batch_write,
+    "TransactGetItems": _transact,
+    "TransactWriteItems": _transact,
+}
+
+
+def partitions_of(operation: str, params: dict[str, Any]) -> list[str | None]:
+    """Every partition key value that `operation` with `params` would touch (None: one we cannot vouch for)."""
+    extract = _PARTITIONS.get(operation)
+    return extract(params) if extract else [None]  # Scan and PartiQL name no partition
 
 
 def check(operation: str, params: dict[str, Any]) -> None:

@@ -11,4 +11,13 @@ from riveredge.http.app import (
     openapi_spec,
 )
 
-__all__ = ["AUTHENTICATED", "PUBLIC", "ApiRouter", "api_function", "create_app", "created", "current_principal", "openapi_spec"]
+__all__ = [
+    "AUTHENTICATED",
+    "PUBLIC",
+    "ApiRouter",
+    "api_function",
+    "create_app",
+    "created",
+    "current_principal",
+    "openapi_spec",
+]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import base64
 import os
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -26,7 +26,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import Server
-
 from pydantic import BaseModel
 
 from riveredge.auth.principal import Principal
@@ -178,8 +177,12 @@ class ApiRouter(Router):
 
 def created(body: BaseModel, location: str) -> Response[dict[str, Any]]:
     """A 201 answer with the created object and its Location."""
-    return Response(status_code=201, content_type="application/json", body=body.model_dump(mode="json"),
-                    headers={"Location": location})
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=body.model_dump(mode="json"),
+        headers={"Location": location},
+    )
 
 
 def _request_id(app: APIGatewayRestResolver) -> str | None:
@@ -208,9 +211,21 @@ def _body_refusal(event: dict[str, Any]) -> DomainError | None:
     if body:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type not in _JSON_TYPES and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        if media_type not in _JSON_TYPES and not (
+            media_type.startswith("application/") and media_type.endswith("+json")
+        ):
             return UnsupportedMediaTypeError("send the body as application/json")
+        if event.get("isBase64Encoded") and not _is_utf8(body):
+            return problems.MalformedJsonError()  # JSON is UTF-8; Powertools would fail decoding it (a 500)
     return None
+
+
+def _is_utf8(base64_body: str) -> bool:
+    try:
+        base64.b64decode(base64_body, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
 
 
 class RiverEdgeResolver(APIGatewayRestResolver):
@@ -298,7 +313,11 @@ def create_app(title: str, *routers: ApiRouter) -> RiverEdgeResolver:
     def handle_unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return problems.problem(
-            500, "/problems/internal-error", "Internal error", "an unexpected error occurred", request_id=_request_id(app)
+            500,
+            "/problems/internal-error",
+            "Internal error",
+            "an unexpected error occurred",
+            request_id=_request_id(app),
         )
 
     return app

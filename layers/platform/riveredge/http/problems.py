@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from riveredge.errors import DomainError, FieldProblem, ThrottledError
+from riveredge.errors import BadRequestError, DomainError, FieldProblem, ThrottledError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -54,16 +54,18 @@ def _field_name(location: Sequence[Any]) -> str:
     return ".".join(parts) if parts else str(location[0]) if location else "body"
 
 
+class MalformedJsonError(BadRequestError):
+    """A body that is not JSON at all: bad syntax, or bytes that are not UTF-8."""
+
+    type = "/problems/malformed-json"
+    title = "Request body is not valid JSON"
+
+    def __init__(self) -> None:
+        super().__init__("the body could not be parsed as JSON", errors=[FieldProblem("body", "not valid JSON")])
+
+
 def malformed_json(request_id: str | None) -> Response[str]:
-    """A 400 for a body that is not JSON at all (bad syntax, or bytes that are not UTF-8)."""
-    return problem(
-        400,
-        "/problems/malformed-json",
-        "Request body is not valid JSON",
-        "the body could not be parsed as JSON",
-        errors=[FieldProblem("body", "not valid JSON")],
-        request_id=request_id,
-    )
+    return from_domain_error(MalformedJsonError(), request_id)
 
 
 def from_validation_errors(raw: Sequence[dict[str, Any]], request_id: str | None) -> Response[str]:
@@ -86,5 +88,19 @@ def from_validation_errors(raw: Sequence[dict[str, Any]], request_id: str | None
     count = len(problems)
     detail = f"{count} field{'s' if count != 1 else ''} {'is' if count == 1 else 'are'} not valid"
     if in_body:
-        return problem(422, "/problems/validation-error", "Request body is not valid", detail, errors=problems, request_id=request_id)
-    return problem(400, "/problems/bad-parameter", "Request parameters are not valid", detail, errors=problems, request_id=request_id)
+        return problem(
+            422,
+            "/problems/validation-error",
+            "Request body is not valid",
+            detail,
+            errors=problems,
+            request_id=request_id,
+        )
+    return problem(
+        400,
+        "/problems/bad-parameter",
+        "Request parameters are not valid",
+        detail,
+        errors=problems,
+        request_id=request_id,
+    )
