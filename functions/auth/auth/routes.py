@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from riveredge.auth.tokens import jwks
-from riveredge.http import AUTHENTICATED, PUBLIC, ApiRouter, current_principal
+from riveredge.http import AUTHENTICATED, PUBLIC, ApiRouter, caller, current_principal
 from riveredge.schemas import TenantResponse, UserResponse
 
 from auth import service
@@ -14,8 +14,8 @@ router = ApiRouter("auth")
 
 
 def _client() -> service.Client:
-    event = router.current_event
-    return service.Client(ip=event.request_context.identity.source_ip, user_agent=event.headers.get("User-Agent"))
+    who = caller(router)
+    return service.Client(ip=who.ip, user_agent=who.user_agent)
 
 
 def _tokens(tokens: service.Tokens) -> TokenResponse:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from riveredge import idempotency
-from riveredge.http import ApiRouter, created, current_principal
+from riveredge.http import ApiRouter, caller, created, current_principal
 from riveredge.schemas import TenantResponse
 
 from tenants import service
@@ -17,7 +17,7 @@ router = ApiRouter("tenants")
 
 
 def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), router.current_event.request_context.request_id)
+    return service.Actor(current_principal(router), caller(router).request_id)
 
 
 def _if_match(value: str | None, body: TenantStatusRequest | None) -> int | None:

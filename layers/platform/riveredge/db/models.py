@@ -6,6 +6,8 @@ instances through the class methods, which take their keys from riveredge.keys.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -31,7 +33,7 @@ class Tenant(TableModel, discriminator="tenant"):
     quotas = JSONAttribute(null=True)
 
     @classmethod
-    def new(cls, tenant_id: str, **attributes: object) -> Tenant:
+    def new(cls, tenant_id: str, **attributes: Any) -> Tenant:
         key = keys.tenant(tenant_id)
         return cls(key.pk, key.sk, tenant_id=tenant_id, gsi1pk=keys.TENANTS_INDEX_PK, gsi1sk=tenant_id, **attributes)
 
@@ -53,7 +55,7 @@ class PendingAdmin(TableModel, discriminator="pending_admin"):
     password_hash = UnicodeAttribute()
 
     @classmethod
-    def new(cls, tenant_id: str, **attributes: object) -> PendingAdmin:
+    def new(cls, tenant_id: str, **attributes: Any) -> PendingAdmin:
         key = keys.pending_admin(tenant_id)
         return cls(key.pk, key.sk, **attributes)
 
@@ -67,7 +69,7 @@ class User(TableModel, discriminator="user"):
     created_by = UnicodeAttribute(null=True)
 
     @classmethod
-    def new(cls, scope: Scope, user_id: str, email: str, **attributes: object) -> User:
+    def new(cls, scope: Scope, user_id: str, email: str, **attributes: Any) -> User:
         key = keys.user(scope, user_id)
         return cls(
             key.pk,
@@ -95,7 +97,7 @@ class LoginIdentity(TableModel, discriminator="login"):
     locked_until = UTCDateTimeAttribute(null=True)
 
     @classmethod
-    def new(cls, scope: Scope, email: str, **attributes: object) -> LoginIdentity:
+    def new(cls, scope: Scope, email: str, **attributes: Any) -> LoginIdentity:
         key = keys.login(scope, email)
         return cls(key.pk, key.sk, **attributes)
 
@@ -112,7 +114,7 @@ class Session(TableModel, discriminator="session"):
     user_agent = UnicodeAttribute(null=True)
 
     @classmethod
-    def new(cls, scope: Scope, session_id: str, user_id: str, **attributes: object) -> Session:
+    def new(cls, scope: Scope, session_id: str, user_id: str, **attributes: Any) -> Session:
         key = keys.session(scope, session_id)
         return cls(
             key.pk,
@@ -136,7 +138,7 @@ class Role(TableModel, discriminator="role"):
     system = BooleanAttribute(default=False)
 
     @classmethod
-    def new(cls, scope: Scope, role_id: str, **attributes: object) -> Role:
+    def new(cls, scope: Scope, role_id: str, **attributes: Any) -> Role:
         key = keys.role(scope, role_id)
         return cls(key.pk, key.sk, role_id=role_id, **attributes)
 
@@ -147,7 +149,7 @@ class AuthzIndex(TableModel, discriminator="authz"):
     roles = JSONAttribute(default=dict)
 
     @classmethod
-    def new(cls, scope: Scope, **attributes: object) -> AuthzIndex:
+    def new(cls, scope: Scope, **attributes: Any) -> AuthzIndex:
         key = keys.authz(scope)
         return cls(key.pk, key.sk, **attributes)
 
@@ -171,6 +173,6 @@ class LoginLogEntry(TableModel, discriminator="login_log"):
     user_agent = UnicodeAttribute(null=True)
 
     @classmethod
-    def new(cls, scope: Scope, entry_id: str, **attributes: object) -> LoginLogEntry:
+    def new(cls, scope: Scope, entry_id: str, **attributes: Any) -> LoginLogEntry:
         key = keys.login_log(scope, entry_id)
         return cls(key.pk, key.sk, **attributes)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import Server
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from pydantic import BaseModel
 
 from riveredge.auth.principal import Principal
@@ -77,7 +77,7 @@ _ERROR_STATUSES = {
     422: "Body is not valid",
     429: "Throttled",
 }
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def _error_responses() -> dict[int, Any]:
@@ -159,19 +159,19 @@ class ApiRouter(Router):
             **kwargs,
         )
 
-    def get(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+    def get(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("GET", rule, *args, **kwargs)
 
-    def post(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+    def post(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("POST", rule, *args, **kwargs)
 
-    def put(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+    def put(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("PUT", rule, *args, **kwargs)
 
-    def patch(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+    def patch(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("PATCH", rule, *args, **kwargs)
 
-    def delete(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+    def delete(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("DELETE", rule, *args, **kwargs)
 
 
@@ -183,6 +183,23 @@ def created(body: BaseModel, location: str) -> Response[dict[str, Any]]:
         body=body.model_dump(mode="json"),
         headers={"Location": location},
     )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Where a request comes from, as API Gateway tells it."""
+
+    request_id: str | None
+    ip: str | None
+    user_agent: str | None
+
+
+def caller(app: APIGatewayRestResolver | Router) -> Caller:
+    """The request id, source IP and user agent of the request being served."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    identity = context.get("identity") or {}
+    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    return Caller(context.get("requestId"), identity.get("sourceIp"), headers.get("user-agent"))
 
 
 def _request_id(app: APIGatewayRestResolver) -> str | None:
@@ -240,7 +257,7 @@ class RiverEdgeResolver(APIGatewayRestResolver):
         super().__init__(*args, **kwargs)
         self.rules: dict[tuple[str, str], RouteRule] = {}
 
-    def include_router(self, router: Router, prefix: str | None = None) -> None:  # type: ignore[override]
+    def include_router(self, router: Router, prefix: str | None = None) -> None:
         super().include_router(router, prefix)
         if isinstance(router, ApiRouter):
             self.rules.update(router.rules)
@@ -255,8 +272,8 @@ class RiverEdgeResolver(APIGatewayRestResolver):
         context = (event.get("requestContext") or {}).get("authorizer")
         return rule.refusal(Principal.from_context(context))
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refusal = self.gate(event)
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refusal = self.gate(dict(event))
         if refusal is not None:
             request_id = (event.get("requestContext") or {}).get("requestId")
             return _proxy(problems.from_domain_error(refusal, request_id))
@@ -332,7 +349,7 @@ def openapi_spec(app: APIGatewayRestResolver, title: str) -> dict[str, Any]:
             title=title,
             version="1.0.0",
             servers=[Server(url="/")],
-            security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         )
     )
     return dict(spec)
