@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.13 (the Lambda runtime): on PATH, else the newest 3.13 that pyenv has.
-PY313 ?= $(shell command -v python3.13 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1)
+# Python 3.13 (the Lambda runtime): the first python3.13 that runs, on PATH or installed by pyenv.
+PY313 ?= $(shell for c in $$(command -v python3.13) $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do $$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo $$c; break; }; done)
 VENV := .venv
 TOOLS := .venv-tools
 PY := $(VENV)/bin/python

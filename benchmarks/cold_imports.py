@@ -160,19 +160,28 @@ def _resolve_vars(resolver: Resolver, variables: dict[str, Any]) -> dict[str, st
 
 # -- measuring -------------------------------------------------------------------------------
 def _command(target: Target, *extra: str) -> list[str]:
-    return [sys.executable, "-I", "-X", f"pycache_prefix={PYCACHE}", *extra, str(PROBE), target.module,
-            *(str(p) for p in target.paths)]
+    return [
+        sys.executable,
+        "-I",
+        "-X",
+        f"pycache_prefix={PYCACHE}",
+        *extra,
+        str(PROBE),
+        target.module,
+        *(str(p) for p in target.paths),
+    ]
 
 
 def probe(target: Target) -> tuple[float, int]:
     """Milliseconds of one cold import of the target, and the number of modules it loaded."""
-    done = subprocess.run(_command(target), env=target.env, capture_output=True, text=True, check=False,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        _command(target), env=target.env, capture_output=True, text=True, check=False, cwd=ROOT, timeout=120
+    )
     line = next((x for x in reversed(done.stdout.splitlines()) if x.startswith(PROBE_MARKER)), None)
     if done.returncode != 0 or line is None:
         tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise RuntimeError(f"import of {target.module} failed: {tail}")
-    answer = json.loads(line[len(PROBE_MARKER):])
+    answer = json.loads(line[len(PROBE_MARKER) :])
     return float(answer["ms"]), int(answer["modules"])
 
 
@@ -220,13 +229,24 @@ def importtime(target: Target, repeats: int = 3) -> dict[str, ImportEntry]:
     """`-X importtime` of the target, `repeats` times; per module the median of self and cumulative."""
     samples: dict[str, list[ImportEntry]] = defaultdict(list)
     for _ in range(repeats):
-        done = subprocess.run(_command(target, "-X", "importtime"), env=target.env, capture_output=True, text=True,
-                              check=False, cwd=ROOT, timeout=120)
+        done = subprocess.run(
+            _command(target, "-X", "importtime"),
+            env=target.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+            timeout=120,
+        )
         for name, entry in parse_importtime(done.stderr).items():
             samples[name].append(entry)
     return {
-        name: ImportEntry(name, statistics.median(e.self_ms for e in found),
-                          statistics.median(e.cumulative_ms for e in found), found[0].parent)
+        name: ImportEntry(
+            name,
+            statistics.median(e.self_ms for e in found),
+            statistics.median(e.cumulative_ms for e in found),
+            found[0].parent,
+        )
         for name, found in samples.items()
     }
 
@@ -245,28 +265,55 @@ _IMPORT_LINE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))
 
 
 def import_line(source: Path, module: str) -> int | None:
-    """The line of `source` whose import statement loads `module` (or a submodule or parent of it)."""
+    """The line of `source` whose import statement loads `module`.
+
+    Best match first: the module itself, then a submodule of it, then a package it is in
+    (`from package import module`).
+    """
+    best: tuple[int, int] | None = None
     for number, text in enumerate(source.read_text().splitlines(), start=1):
         match = _IMPORT_LINE.match(text)
         if not match:
             continue
         imported = match.group(1) or match.group(2)
-        if imported == module or imported.startswith(module + ".") or module.startswith(imported + "."):
-            return number
-    return None
+        if imported == module:
+            rank = 0
+        elif imported.startswith(module + "."):
+            rank = 1
+        elif module.startswith(imported + "."):
+            rank = 2
+        else:
+            continue
+        if best is None or rank < best[0]:
+            best = (rank, number)
+    return best[1] if best else None
 
 
 @dataclass
 class LazyCandidate:
     module: str
     cumulative_ms: float
+    extra_ms: float  # self time of it and everything under it that the baseline does not load too
     imported_by: str | None
     where: str | None
 
 
 def lazy_candidates(target: Target, entries: dict[str, ImportEntry], baseline: set[str]) -> list[LazyCandidate]:
-    """Modules the baseline does not load, at the top of their chain, with the project line that pulls them in."""
+    """Modules the baseline does not load, at the top of their chain, with the project line that pulls them in.
+
+    Sorted by what leaving them out would save against the baseline: their own self time plus that of
+    every module below them that the baseline does not load either (shared modules load anyway).
+    """
     own = {name for name in entries if project_file(target, name) is not None}
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for entry in entries.values():
+        children[entry.parent].append(entry.name)
+
+    def extra(name: str) -> float:
+        entry = entries[name]
+        mine = 0.0 if name in baseline else entry.self_ms
+        return mine + sum(extra(child) for child in children[name] if child not in own)
+
     found: list[LazyCandidate] = []
     for entry in entries.values():
         if entry.name in baseline or entry.name in own:
@@ -277,10 +324,10 @@ def lazy_candidates(target: Target, entries: dict[str, ImportEntry], baseline: s
         while importer is not None and importer not in own:
             importer = entries[importer].parent if importer in entries else None
         where = None
-        if importer is not None:
-            source = project_file(target, importer)
-            line = import_line(source, entry.name) if source else None
-            if source is not None:
-                where = f"{source.relative_to(ROOT)}" + (f":{line}" if line else "")
-        found.append(LazyCandidate(entry.name, entry.cumulative_ms, importer, where))
-    return sorted(found, key=lambda c: c.cumulative_ms, reverse=True)
+        source = project_file(target, importer) if importer is not None else None
+        if source is not None:
+            line = import_line(source, entry.name)
+            where = str(source.relative_to(ROOT)) + (f":{line}" if line else " (module body, not an import line)")
+        saves = min(extra(entry.name), entry.cumulative_ms)  # medians of self and cumulative differ a little
+        found.append(LazyCandidate(entry.name, entry.cumulative_ms, saves, importer, where))
+    return sorted(found, key=lambda c: c.extra_ms, reverse=True)

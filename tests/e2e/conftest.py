@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,8 +51,9 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log: Pa
         except requests.RequestException:
             pass
         time.sleep(0.25)
-    pytest.fail(f"the local stack did not answer {base_url}/_local/health within {STARTUP_TIMEOUT:.0f}s:\n"
-                f"{_output_of(log)}")
+    pytest.fail(
+        f"the local stack did not answer {base_url}/_local/health within {STARTUP_TIMEOUT:.0f}s:\n{_output_of(log)}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -68,10 +70,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             continue
     # Children that outlived the leader (none expected) go with the group.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -111,8 +111,9 @@ def local_stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _login(base_url: str, tenant: str, email: str, password: str) -> requests.Response:
-    return requests.post(f"{base_url}/api/auth/login", json={"tenant": tenant, "email": email, "password": password},
-                         timeout=30)
+    return requests.post(
+        f"{base_url}/api/auth/login", json={"tenant": tenant, "email": email, "password": password}, timeout=30
+    )
 
 
 @pytest.fixture(scope="session")

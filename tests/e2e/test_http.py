@@ -33,8 +33,7 @@ def test_demo_admin_signs_in_and_reads_who_they_are(local_stack_url: str, demo_p
     token = signed_in.json()["access_token"]
 
     # When they ask who they are
-    me = requests.get(f"{local_stack_url}/api/auth/me", headers={"Authorization": f"Bearer {token}"},
-                      timeout=TIMEOUT)
+    me = requests.get(f"{local_stack_url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
 
     # Then the API names them and their organisation
     assert me.status_code == 200

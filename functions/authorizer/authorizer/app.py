@@ -17,7 +17,7 @@ from riveredge.authz import effective_permissions, role_index
 from riveredge.clock import utcnow
 from riveredge.db.identity import load
 from riveredge.errors import UnauthorizedError
-from riveredge.observability import logger, tracer
+from riveredge.observability import logger
 from riveredge.scope import Scope, use_scope
 
 UNAUTHORIZED = "Unauthorized"  # the exact message API Gateway turns into a 401
@@ -72,7 +72,6 @@ def _policy(principal_id: str, effect: str, method_arn: str, context: dict[str, 
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         principal = authorize(event.get("headers"))

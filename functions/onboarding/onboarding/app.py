@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from riveredge.observability import logger, tracer
+from riveredge.observability import logger
 
 from onboarding import service
 
@@ -21,7 +21,6 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = event.get("task")
     if task not in TASKS:

@@ -1,26 +1,25 @@
-"""Logger, Tracer and Metrics, shared by every function.
+"""Logger and Metrics, shared by every function.
 
-The tenant is a log key, a trace annotation and EMF metadata, never a metric
-dimension (its cardinality is unbounded).
+The tenant is a log key and EMF metadata, never a metric dimension (its
+cardinality is unbounded). Tracing is Lambda's active tracing, without the
+X-Ray SDK in the code (docs/decisions/0005-cold-start.md).
 """
 
 from __future__ import annotations
 
 import warnings
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 # Requests that add no metric are normal (a read); Powertools would warn on each one.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace="RiverEdge")
 
 
 def bind_request(*, tenant_id: str | None, user_id: str | None, request_id: str | None) -> None:
-    """Attach who and what to every log line, trace and metric of this request."""
+    """Attach who and what to every log line and metric of this request."""
     logger.append_keys(tenant_id=tenant_id, user_id=user_id, request_id=request_id)
     if tenant_id:
-        tracer.put_annotation(key="tenant_id", value=tenant_id)
         metrics.add_metadata(key="tenant_id", value=tenant_id)

@@ -1,20 +1,27 @@
-"""Platform settings, read once per container from the function's environment."""
+"""Platform settings, read once per container from the function's environment.
+
+A frozen dataclass rather than pydantic-settings: the authorizer and the
+workflow tasks load no pydantic at all, and pydantic-settings alone added about
+90 ms to their cold start (docs/decisions/0005-cold-start.md). Each value is
+converted by its field's type; a missing required value or a malformed number
+fails the container's start, not a request.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from functools import lru_cache
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class PlatformSettings(BaseSettings):
+@dataclasses.dataclass(frozen=True)
+class PlatformSettings:
     """What every function of the application knows about its deployment.
 
     Values come from the environment that template.yaml gives each function
-    (Globals.Function.Environment); the local stack sets the same variables.
+    (Globals.Function.Environment), by the upper-case name of the field; the
+    local stack sets the same variables.
     """
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     stage: str = "dev"
     table_name: str = "riveredge"
@@ -33,8 +40,25 @@ class PlatformSettings(BaseSettings):
     onboarding_state_machine_arn: str = ""
     max_body_bytes: int = 1_048_576
 
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> PlatformSettings:
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(field.name.upper())
+            if raw is None:
+                continue
+            if field.type == "int":
+                try:
+                    values[field.name] = int(raw)
+                except ValueError as error:
+                    raise ValueError(f"{field.name.upper()} must be a whole number, not {raw!r}") from error
+            else:
+                values[field.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> PlatformSettings:
     """The settings of this container, parsed once."""
-    return PlatformSettings()
+    return PlatformSettings.from_environment()

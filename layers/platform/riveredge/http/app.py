@@ -361,12 +361,11 @@ def api_function(
     """Everything a domain function's app.py exports: the resolver, the Lambda handler, its OpenAPI builder."""
     from aws_lambda_powertools.logging import correlation_paths
 
-    from riveredge.observability import metrics, tracer
+    from riveredge.observability import metrics
 
     app = create_app(title, *routers)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
