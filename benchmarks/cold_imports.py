@@ -33,6 +33,8 @@ PROBE = BENCH_DIR / "import_probe.py"
 PROBE_MARKER = "IMPORT_PROBE "
 BASELINE = "baseline"
 BASELINE_MODULE = "baseline_handler"
+REFERENCE = "reference: validation"  # measured for information, never judged
+REFERENCE_MODULE = "validated_handler"
 TARGET_RATIO = 1.3
 PYCACHE = Path(tempfile.gettempdir()) / "riveredge-bench-pycache"
 
@@ -133,7 +135,11 @@ def targets() -> list[Target]:
     resolver = _OfflineResolver(parameter_defaults(template, {"Stage": STAGE}), ACCOUNT_ID, REGION, template=template)
     base_env = _subprocess_base_env()
     global_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    found = [Target(BASELINE, BASELINE_MODULE, (BENCH_DIR,), {**base_env, **_resolve_vars(resolver, global_vars)})]
+    env = {**base_env, **_resolve_vars(resolver, global_vars)}
+    found = [
+        Target(BASELINE, BASELINE_MODULE, (BENCH_DIR,), env),
+        Target(REFERENCE, REFERENCE_MODULE, (BENCH_DIR,), env),
+    ]
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue

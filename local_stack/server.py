@@ -20,6 +20,12 @@ _DOCS = """<!doctype html>
 </body></html>"""
 
 
+class _Reply(Response):
+    """A response that carries only the headers the function gave (no default text/plain on a 204)."""
+
+    default_mimetype = None
+
+
 class LocalServer:
     """A WSGI app over the stack's gateway."""
 
@@ -79,7 +85,7 @@ class LocalServer:
             request.get_data(cache=False, as_text=False),
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        return Response(answer.body, status=answer.status, headers=answer.headers)
+        return _Reply(answer.body, status=answer.status, headers=answer.headers)
 
 
 def serve(stack: LocalStack, host: str, port: int) -> Any:

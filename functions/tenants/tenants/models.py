@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import EmailStr, Field
+from riveredge.passwords import DEFAULT_POLICY
 from riveredge.schemas import NewTenantCode, RequestModel, ResponseModel, TenantResponse, TenantTier
 
 
 class AdminRequest(RequestModel):
     email: EmailStr
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Annotated[
+        str,
+        Field(
+            min_length=int(DEFAULT_POLICY["min_length"]),
+            max_length=256,
+            description="At least 10 characters, with a letter and a digit",
+        ),
+    ]
 
 
 class CreateTenantRequest(RequestModel):

@@ -41,7 +41,9 @@ def _if_match(value: str | None, body: TenantStatusRequest | None) -> int | None
 )
 def create_tenant(
     body: CreateTenantRequest,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
+    ] = None,
 ) -> Response[dict[str, Any]]:
     actor = _actor()
 
