@@ -139,3 +139,21 @@ def test_resources_come_from_the_template(stack: LocalStack) -> None:
     assert all(block["PublicAccessBlockConfiguration"].values())
     machines = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
     assert any(m["name"] == "riveredge-local-onboarding" for m in machines)
+
+
+def test_bootstrapping_an_operator_refuses_a_bad_email_or_a_weak_password(stack: LocalStack) -> None:
+    import pytest
+    from riveredge.errors import ValidationError
+
+    with pytest.raises(ValidationError) as bad_email:
+        stack.invoke(
+            "OnboardingFunction", {"task": "bootstrap_operator", "email": "nope", "name": "X", "password": PASSWORD}
+        )
+    assert bad_email.value.errors[0].field == "email"
+    with pytest.raises(ValidationError) as weak:
+        stack.invoke(
+            "OnboardingFunction",
+            {"task": "bootstrap_operator", "email": "weak@riveredge.local", "name": "X", "password": "short"},
+        )
+    assert weak.value.errors[0].field == "password"
+    assert not _operator_exists("weak@riveredge.local")

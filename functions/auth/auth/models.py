@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from riveredge.schemas import TENANT_CODE_PATTERN, RequestModel, ResponseModel, TenantResponse, UserResponse
 
 
 class LoginRequest(RequestModel):
     tenant: Annotated[str, Field(pattern=f"{TENANT_CODE_PATTERN}|^platform$", max_length=32)]
-    email: EmailStr
+    # Sign-in only looks an address up, so a light shape check is enough here; addresses are
+    # validated in full where they are stored (riveredge.emails), and email-validator stays out
+    # of this function's cold start.
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 

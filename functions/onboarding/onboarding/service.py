@@ -8,7 +8,8 @@ from typing import Any
 from riveredge import aws, events, passwords
 from riveredge.clock import new_id
 from riveredge.db.models import User
-from riveredge.errors import ConflictError, NotFoundError
+from riveredge.emails import normalise_email
+from riveredge.errors import ConflictError, FieldProblem, NotFoundError, ValidationError
 from riveredge.scope import Scope, platform_scope, use_scope
 from riveredge.settings import get_settings
 
@@ -114,6 +115,10 @@ def welcome_mail(tenant_id: str, admin: dict[str, Any]) -> dict[str, Any]:
 
 def bootstrap_operator(email: str, name: str, password: str) -> dict[str, Any]:
     """Create a platform operator (the first one of a deployment); an existing email is left as it is."""
+    try:
+        email = normalise_email(email)
+    except ValueError as error:
+        raise ValidationError("email is not valid", errors=[FieldProblem("email", str(error))]) from error
     passwords.check_policy(password, "password")
     scope = platform_scope()
     with use_scope(scope):

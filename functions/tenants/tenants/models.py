@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import EmailStr, Field
+from pydantic import Field
+from riveredge.emails import Email
 from riveredge.passwords import DEFAULT_POLICY
 from riveredge.schemas import NewTenantCode, RequestModel, ResponseModel, TenantResponse, TenantTier
 
 
 class AdminRequest(RequestModel):
-    email: EmailStr
+    email: Email
     name: Annotated[str, Field(min_length=1, max_length=100)]
     password: Annotated[
         str,

@@ -12,16 +12,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
 from riveredge import aws, keys
 from riveredge.errors import BadRequestError, ConflictError, IdempotencyKeyReusedError
 from riveredge.scope import require_scope
@@ -30,16 +20,22 @@ from riveredge.settings import get_settings
 MAX_KEY_LENGTH = 128
 
 
-class ScopedPersistenceLayer(DynamoDBPersistenceLayer):
-    """Powertools' DynamoDB layer, keyed inside the current tenancy scope."""
-
-    def _get_key(self, idempotency_key: str) -> dict[str, Any]:
-        key = keys.idempotency(require_scope(), idempotency_key)
-        return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
-
-
 @lru_cache(maxsize=1)
-def _runner() -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
+def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
+    """Powertools idempotency, set up on the first request that carries a key (not at cold start)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    class ScopedPersistenceLayer(DynamoDBPersistenceLayer):
+        """Powertools' DynamoDB layer, keyed inside the current tenancy scope."""
+
+        def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+            key = keys.idempotency(require_scope(), idempotency_key)
+            return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+
     store = ScopedPersistenceLayer(
         table_name=get_settings().table_name,
         key_attr="pk",
@@ -79,6 +75,11 @@ def once(
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise BadRequestError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
     request = {"operation": operation, "principal": principal, "key": key, "payload": payload}
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     run, config = _runner()
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)  # an in-progress record expires with the invocation

@@ -6,18 +6,11 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-import email_validator
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from riveredge.clock import iso
 from riveredge.db.models import Tenant, User
 
-# Internal deployments give operators addresses on internal names (operator@riveredge.local);
-# email-validator documents editing this list as the way to accept such a special-use name.
-if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
-    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
-
-Email = EmailStr
 TENANT_CODE_PATTERN = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 RESERVED_TENANT_CODES = frozenset({"platform", "api", "admin", "www", "public", "system", "root"})
 TenantTier = Literal["free", "standard", "enterprise"]
@@ -27,11 +20,13 @@ TenantStatus = Literal["provisioning", "active", "suspended", "failed"]
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are refused, strings are trimmed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # defer_build: a model's validator is built when a request first needs it, so a cold start
+    # pays only for the models of the route it serves (docs/decisions/0005-cold-start.md).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _not_reserved(code: str) -> str:
