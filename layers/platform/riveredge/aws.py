@@ -1,7 +1,9 @@
-"""boto3 clients, created once per container and only when first used.
+"""AWS clients, created once per container and only when first used.
 
-The DynamoDB tenant guard (riveredge.guard) is installed before any client
-exists, so every DynamoDB client built here or by a library is guarded.
+Clients come straight from botocore (the layer never needs boto3's resources,
+and importing boto3 adds ~15 ms to a cold start). The DynamoDB tenant guard
+(riveredge.guard) is installed before any client exists, so every DynamoDB
+client built here or by a library is guarded.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 import riveredge.guard  # noqa: F401  (installs the guard before the first client)
@@ -25,8 +27,13 @@ if TYPE_CHECKING:
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
+@lru_cache(maxsize=1)
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
 def _client(name: str) -> Any:
-    return boto3.session.Session().client(name, config=_CONFIG)  # type: ignore[call-overload]
+    return _session().create_client(name, config=_CONFIG)
 
 
 @lru_cache(maxsize=1)
@@ -61,5 +68,5 @@ def secretsmanager() -> SecretsManagerClient:
 
 def reset_clients() -> None:
     """Forget every cached client (the local stack and tests call this when endpoints change)."""
-    for getter in (dynamodb, kms, events, sesv2, stepfunctions, secretsmanager):
+    for getter in (dynamodb, kms, events, sesv2, stepfunctions, secretsmanager, _session):
         getter.cache_clear()

@@ -25,7 +25,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from pydantic import BaseModel
 
 from riveredge.auth.principal import Principal
@@ -342,7 +341,10 @@ def create_app(title: str, *routers: ApiRouter) -> RiverEdgeResolver:
 
 def openapi_spec(app: APIGatewayRestResolver, title: str) -> dict[str, Any]:
     """This function's OpenAPI document (the local stack merges them)."""
+    # Only the local stack and tooling build the document; Lambda never loads these models.
     import json
+
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
     spec = json.loads(
         app.get_openapi_json_schema(
