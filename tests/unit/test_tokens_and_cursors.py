@@ -61,24 +61,24 @@ def test_refresh_tokens_parse_and_match_by_digest() -> None:
 
 
 def test_grants_exact_manage_and_wildcard() -> None:
-    assert grants({"user.read"}, "user.read")
-    assert not grants({"user.read"}, "user.create")
+    assert grants({"user.view"}, "user.view")
+    assert not grants({"user.view"}, "user.create")
     assert grants({"user.manage"}, "user.delete")
     assert not grants({"user.manage"}, "role.read")
     assert grants({"*"}, "anything.at_all")
-    assert not grants(set(), "user.read")
+    assert not grants(set(), "user.view")
 
 
 def test_roles_inherit_from_parents_and_combine_as_a_union() -> None:
     roles = role_index(
         {
-            "base": {"code": "base", "permissions": ["menu.read"]},
-            "staff": {"code": "staff", "permissions": ["user.read"], "parent_id": "base"},
-            "auditor": {"code": "auditor", "permissions": ["oplog.read"]},
+            "base": {"code": "base", "permissions": ["menu.view"]},
+            "staff": {"code": "staff", "permissions": ["user.view"], "parent_id": "base"},
+            "auditor": {"code": "auditor", "permissions": ["oplog.view"]},
         }
     )
-    assert effective_permissions(roles, ["staff"]) == {"user.read", "menu.read"}
-    assert effective_permissions(roles, ["staff", "auditor"]) == {"user.read", "menu.read", "oplog.read"}
+    assert effective_permissions(roles, ["staff"]) == {"user.view", "menu.view"}
+    assert effective_permissions(roles, ["staff", "auditor"]) == {"user.view", "menu.view", "oplog.view"}
     assert [r.code for r in lineage(roles, "staff")] == ["staff", "base"]
 
 

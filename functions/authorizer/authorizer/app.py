@@ -15,6 +15,7 @@ from riveredge.auth.principal import Principal
 from riveredge.auth.tokens import verify_access_token
 from riveredge.authz import effective_permissions, role_index
 from riveredge.clock import utcnow
+from riveredge.datascope import DataScope
 from riveredge.db.identity import load
 from riveredge.errors import UnauthorizedError
 from riveredge.observability import logger
@@ -50,8 +51,12 @@ def authorize(headers: dict[str, str] | None) -> Principal:
     if user is None or user.status != "active":
         raise UnauthorizedError("user is not active")
     roles = role_index(found.authz.roles if found.authz else {})
-    permissions = effective_permissions(roles, user.role_ids or [])
-    return Principal(scope.tenant_id, user_id, session_id, permissions)
+    role_ids = user.role_ids or set()
+    permissions = effective_permissions(roles, role_ids)
+    data_scope = DataScope.resolve(
+        roles, role_ids, department_id=user.department_id, department_path=user.department_path
+    )
+    return Principal(scope.tenant_id, user_id, session_id, permissions, data_scope, user.department_id)
 
 
 def _policy(principal_id: str, effect: str, method_arn: str, context: dict[str, str] | None = None) -> dict[str, Any]:

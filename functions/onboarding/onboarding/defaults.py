@@ -4,18 +4,19 @@ from __future__ import annotations
 
 SUPER_ADMIN = "super_admin"
 
-# code -> (display name, description, permissions)
-SYSTEM_ROLES: dict[str, tuple[str, str, list[str]]] = {
-    SUPER_ADMIN: ("Super administrator", "Everything in this organisation", ["*"]),
+# code -> (display name, description, permissions, data scope)
+SYSTEM_ROLES: dict[str, tuple[str, str, list[str], str]] = {
+    SUPER_ADMIN: ("Super administrator", "Everything in this organisation", ["*"], "all"),
     "admin": (
         "Administrator",
         "Manages people, organisation and configuration",
-        ["user.manage", "role.manage", "department.manage", "position.manage", "menu.manage", "oplog.read"],
+        ["user.manage", "role.manage", "department.manage", "position.manage", "menu.manage", "oplog.view"],
+        "all",
     ),
-    "user": ("User", "A member of the organisation", ["user.read", "department.read", "menu.read"]),
-    "guest": ("Guest", "Read-only visitor", ["menu.read"]),
+    "user": ("User", "A member of the organisation", ["user.view", "department.view", "menu.view"], "self"),
+    "guest": ("Guest", "Read-only visitor", ["menu.view"], "self"),
 }
 
-PLATFORM_ROLES: dict[str, tuple[str, str, list[str]]] = {
-    "platform_admin": ("Platform operator", "Operates every tenant of this deployment", ["*"]),
+PLATFORM_ROLES: dict[str, tuple[str, str, list[str], str]] = {
+    "platform_admin": ("Platform operator", "Operates every tenant of this deployment", ["*"], "all"),
 }

@@ -4,58 +4,41 @@ from __future__ import annotations
 
 from riveredge import keys, oplog
 from riveredge.clock import new_id
-from riveredge.db import transaction
-from riveredge.db.models import AuthzIndex, LoginIdentity, PendingAdmin, Role, Tenant, User
+from riveredge.db import accounts, roles, transaction
+from riveredge.db.models import PendingAdmin, Role, Tenant, User
 from riveredge.scope import Scope
 
 SYSTEM_ACTOR = "system:onboarding"
 
 
 def roles_of(scope: Scope) -> list[Role]:
-    return [r for r in Role.query(keys.collection(scope, "ROLE")) if isinstance(r, Role)]
+    return roles.roles_of(scope)
 
 
-def seed_roles(scope: Scope, roles: dict[str, tuple[str, str, list[str]]]) -> dict[str, str]:
-    """Create the system roles that are missing and the role index; role code -> role id."""
-    existing = {r.code: r for r in roles_of(scope)}
-    created: list[Role] = []
-    for code, (name, description, permissions) in roles.items():
-        if code not in existing:
-            created.append(
-                Role.new(
-                    scope,
-                    new_id(),
-                    code=code,
-                    name=name,
-                    description=description,
-                    permissions=set(permissions),
-                    system=True,
-                    data_scope="all",
-                )
-            )
+def seed_roles(scope: Scope, wanted: dict[str, tuple[str, str, list[str], str]]) -> dict[str, str]:
+    """Create the system roles that are missing, and the role index with them; role code -> role id."""
+    existing = {r.code: r for r in roles.roles_of(scope)}
+    created = [
+        Role.new(
+            scope,
+            new_id(),
+            code=code,
+            name=name,
+            description=description,
+            permissions=set(permissions),
+            system=True,
+            data_scope=data_scope,
+        )
+        for code, (name, description, permissions, data_scope) in wanted.items()
+        if code not in existing
+    ]
     every = [*existing.values(), *created]
-    index = AuthzIndex.new(
-        scope,
-        roles={
-            r.role_id: {
-                "code": r.code,
-                "permissions": sorted(r.permissions or []),
-                "parent_id": r.parent_id,
-                "data_scope": r.data_scope,
-            }
-            for r in every
-        },
-    )
-    with transaction() as tx:
-        for role in created:
-            tx.save(role, condition=Role.pk.does_not_exist())
-        key = keys.authz(scope)
-        try:
-            current = AuthzIndex.get(key.pk, key.sk, consistent_read=True)
-            current.roles = index.roles
-            tx.save(current)
-        except AuthzIndex.DoesNotExist:
-            tx.save(index)
+    if created:
+        index = roles.current_index(scope)
+        with transaction() as tx:
+            for role in created:
+                tx.save(role, condition=Role.pk.does_not_exist())
+            roles.put_index(tx, scope, index, every)
     return {r.code: r.role_id for r in every}
 
 
@@ -77,25 +60,7 @@ def find_user_by_email(scope: Scope, email: str) -> User | None:
 def create_user(
     scope: Scope, user: User, password_hash: str, *, consumed: PendingAdmin | None = None, actor_id: str = SYSTEM_ACTOR
 ) -> None:
-    """Store a user and their credential (and drop the pending admin it came from), logged, in one transaction."""
-    identity = LoginIdentity.new(
-        scope, user.email, user_id=user.user_id, password_hash=password_hash, status=user.status, failed_count=0
-    )
-    with transaction() as tx:
-        tx.save(user, condition=User.pk.does_not_exist())
-        tx.save(identity, condition=LoginIdentity.pk.does_not_exist())
-        if consumed is not None:
-            tx.delete(consumed)
-        oplog.record(
-            tx,
-            scope,
-            actor_id=actor_id,
-            action="user.create",
-            resource="user",
-            resource_id=user.user_id,
-            before=None,
-            after={"email": user.email, "name": user.name, "role_ids": sorted(user.role_ids or [])},
-        )
+    accounts.create_user(scope, user, password_hash, actor_id=actor_id, consumed=consumed)
 
 
 def tenant(tenant_id: str) -> Tenant:

@@ -62,7 +62,7 @@ def create_tenant(
     return created(tenant, f"/api/tenants/{tenant.id}")
 
 
-@router.get("/api/tenants", permission="tenant.read", platform_only=True, summary="List tenants")
+@router.get("/api/tenants", permission="tenant.view", platform_only=True, summary="List tenants")
 def list_tenants(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -71,7 +71,7 @@ def list_tenants(
     return TenantListResponse(items=[TenantResponse.of(t) for t in items], next_cursor=next_cursor)
 
 
-@router.get("/api/tenants/<tenant_id>", permission="tenant.read", platform_only=True, summary="Read a tenant")
+@router.get("/api/tenants/<tenant_id>", permission="tenant.view", platform_only=True, summary="Read a tenant")
 def get_tenant(tenant_id: str) -> TenantResponse:
     return TenantResponse.of(service.get(_actor(), tenant_id))
 

@@ -10,6 +10,6 @@ from users import service
 router = ApiRouter("users")
 
 
-@router.get("/api/users/<user_id>", permission="user.read", summary="Read an account of the caller's organisation")
+@router.get("/api/users/<user_id>", permission="user.view", summary="Read an account of the caller's organisation")
 def get_user(user_id: str) -> UserResponse:
     return UserResponse.of(service.get(current_principal(router), user_id))

@@ -8,6 +8,14 @@ entity                pk                             sk                    gsi1p
 tenant                T#<tid>#TENANT                 TENANT                P#TENANTS               <tid>
 tenant code           P#TENANT_CODE                  <code>
 user                  <scope>USER                    <uid>                 <scope>USER_EMAIL       <email>
+  (gsi2)                                                                     <scope>USER_TREE        <dept path>#<uid>
+department            <scope>DEPT                    <did>                 <scope>DEPT_TREE        <path>
+position              <scope>POSITION                <pid>                 <scope>DEPT_POSITIONS#<did>  <pid>
+menu                  <scope>MENU                    <mid>                 <scope>MENU_TREE        <path>
+invitation            <scope>INVITATION              <code>
+activation            <scope>ACTIVATION              <token digest>
+preferences           <scope>PREFERENCES             <uid>
+job                   <scope>JOB                     <jid>
 login identity        <scope>LOGIN                   <email>
 session               <scope>SESSION                 <sid>                 <scope>USER_SESSION#<uid>  <sid>
 role                  <scope>ROLE                    <rid>
@@ -30,7 +38,7 @@ from typing import NamedTuple
 
 from riveredge.scope import Scope, tenant_scope
 
-PARTITION_KEYS = frozenset({"pk", "gsi1pk"})
+PARTITION_KEYS = frozenset({"pk", "gsi1pk", "gsi2pk"})
 
 
 class Key(NamedTuple):
@@ -87,6 +95,59 @@ def role(scope: Scope, role_id: str) -> Key:
 
 def authz(scope: Scope) -> Key:
     return Key(collection(scope, "AUTHZ"), "AUTHZ")
+
+
+# -- organisation ---------------------------------------------------------------------
+def department(scope: Scope, department_id: str) -> Key:
+    return Key(collection(scope, "DEPT"), department_id)
+
+
+def department_tree_index(scope: Scope) -> str:
+    return collection(scope, "DEPT_TREE")
+
+
+def position(scope: Scope, position_id: str) -> Key:
+    return Key(collection(scope, "POSITION"), position_id)
+
+
+def department_positions_index(scope: Scope, department_id: str) -> str:
+    return collection(scope, f"DEPT_POSITIONS#{department_id}")
+
+
+def user_tree_index(scope: Scope) -> str:
+    """gsi2 partition of users ordered by department path, so a subtree is one begins_with Query."""
+    return collection(scope, "USER_TREE")
+
+
+NO_DEPARTMENT_PATH = "~/"  # sorts after every real path ("/...")
+
+
+def user_tree_sort_key(department_path: str | None, user_id: str) -> str:
+    return f"{department_path or NO_DEPARTMENT_PATH}#{user_id}"
+
+
+def menu(scope: Scope, menu_id: str) -> Key:
+    return Key(collection(scope, "MENU"), menu_id)
+
+
+def menu_tree_index(scope: Scope) -> str:
+    return collection(scope, "MENU_TREE")
+
+
+def invitation(scope: Scope, code: str) -> Key:
+    return Key(collection(scope, "INVITATION"), code)
+
+
+def activation(scope: Scope, token_digest: str) -> Key:
+    return Key(collection(scope, "ACTIVATION"), token_digest)
+
+
+def preferences(scope: Scope, user_id: str) -> Key:
+    return Key(collection(scope, "PREFERENCES"), user_id)
+
+
+def job(scope: Scope, job_id: str) -> Key:
+    return Key(collection(scope, "JOB"), job_id)
 
 
 # -- logs and bookkeeping -------------------------------------------------------------

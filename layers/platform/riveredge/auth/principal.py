@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from riveredge.authz import grants
+from riveredge.datascope import DataScope
 from riveredge.scope import PLATFORM, Scope
 
 
@@ -18,6 +19,8 @@ class Principal:
     user_id: str
     session_id: str
     permissions: frozenset[str]
+    data_scope: DataScope = field(default_factory=lambda: DataScope(own=True))
+    department_id: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -37,6 +40,8 @@ class Principal:
             "user_id": self.user_id,
             "session_id": self.session_id,
             "permissions": " ".join(sorted(self.permissions)),
+            "data_scope": self.data_scope.to_json(),
+            "department_id": self.department_id or "",
         }
 
     @classmethod
@@ -49,4 +54,6 @@ class Principal:
             user_id=str(context["user_id"]),
             session_id=str(context.get("session_id", "")),
             permissions=frozenset(str(context.get("permissions", "")).split()),
+            data_scope=DataScope.from_json(context.get("data_scope")),
+            department_id=str(context.get("department_id") or "") or None,
         )

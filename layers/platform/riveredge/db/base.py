@@ -44,6 +44,17 @@ class Gsi1(GlobalSecondaryIndex["TableModel"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi2(GlobalSecondaryIndex["TableModel"]):
+    """Overloaded index for a second ordering (users by department path)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class TableModel(Model):
     """Base of every item in the table."""
 
@@ -57,12 +68,15 @@ class TableModel(Model):
     entity = DiscriminatorAttribute()
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
     ttl = TTLAttribute(null=True)
 
     gsi1 = Gsi1()
+    gsi2 = Gsi2()
 
     def stamp(self, now: datetime | None = None) -> None:
         """Set created_at once and updated_at on every write."""

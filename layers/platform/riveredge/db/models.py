@@ -67,19 +67,34 @@ class User(TableModel, discriminator="user"):
     status = UnicodeAttribute()  # active | disabled
     role_ids = UnicodeSetAttribute(null=True)
     created_by = UnicodeAttribute(null=True)
+    department_id = UnicodeAttribute(null=True)
+    department_path = UnicodeAttribute(null=True)
+    position_id = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    avatar_key = UnicodeAttribute(null=True)
+    bio = UnicodeAttribute(null=True)
+    contacts = JSONAttribute(null=True)
 
     @classmethod
     def new(cls, scope: Scope, user_id: str, email: str, **attributes: Any) -> User:
         key = keys.user(scope, user_id)
-        return cls(
+        user = cls(
             key.pk,
             key.sk,
             user_id=user_id,
             email=email.lower(),
             gsi1pk=keys.user_email_index(scope),
             gsi1sk=email.lower(),
+            gsi2pk=keys.user_tree_index(scope),
             **attributes,
         )
+        user.place(user.department_id, user.department_path)
+        return user
+
+    def place(self, department_id: str | None, department_path: str | None) -> None:
+        """Put the account in a department (None: in none) and keep its tree key in step."""
+        self.department_id, self.department_path = department_id, department_path
+        self.gsi2sk = keys.user_tree_sort_key(department_path, self.user_id)
 
 
 class LoginIdentity(TableModel, discriminator="login"):
@@ -135,6 +150,7 @@ class Role(TableModel, discriminator="role"):
     permissions = UnicodeSetAttribute(null=True)
     parent_id = UnicodeAttribute(null=True)
     data_scope = UnicodeAttribute(default="all")
+    departments = UnicodeSetAttribute(null=True)  # the departments of a "custom" data scope
     system = BooleanAttribute(default=False)
 
     @classmethod
