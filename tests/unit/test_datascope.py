@@ -52,3 +52,27 @@ def test_the_scope_survives_the_authorizer_context() -> None:
     assert DataScope.from_json(scope.to_json()) == scope
     assert DataScope.from_json("not json") == DataScope(own=True)
     assert DataScope.from_json('{"all":true}') == DataScope(all=True)
+
+
+def test_the_grant_bound() -> None:
+    import pytest
+    from riveredge.auth.principal import Principal
+    from riveredge.errors import ForbiddenError
+    from riveredge.grants import check_roles_grantable, missing_permissions, scope_exceeds
+
+    manager = Principal("01ARZ3NDEKTSV4RRFFQ69G5FAV", "u", "s", frozenset({"user.manage"}), _scope("tree"))
+    assert missing_permissions(manager, ["user.create", "user.view"]) == []
+    assert missing_permissions(manager, ["role.edit", "*"]) == ["*", "role.edit"]
+    assert not scope_exceeds(manager, "dept_and_children")
+    assert scope_exceeds(manager, "all")
+    assert scope_exceeds(manager, "custom", ["D9"])
+    roles = role_index(
+        {
+            "viewer": {"code": "viewer", "permissions": ["user.view"], "data_scope": "self"},
+            "boss": {"code": "boss", "permissions": ["role.manage"], "data_scope": "all"},
+        }
+    )
+    check_roles_grantable(manager, roles, ["viewer"])
+    with pytest.raises(ForbiddenError) as refused:
+        check_roles_grantable(manager, roles, ["boss"])
+    assert [e.field for e in refused.value.errors] == ["role_ids", "role_ids"]
