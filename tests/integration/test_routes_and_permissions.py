@@ -99,3 +99,12 @@ def test_platform_routes_refuse_tenants_even_with_the_permission(
     holder = Principal(acme.id, claims["sub"], claims["sid"], frozenset({"*"}))
     answer = stack.registry.get(route.function).invoke(_event(stack, method, path, holder))
     assert answer["statusCode"] == 403
+
+
+def test_the_permission_catalogue_is_generated_from_the_routes(stack: LocalStack) -> None:
+    from local_stack.catalogue import CATALOGUE, generate, render
+
+    documented = {op["x-permission"] for _, _, op in _operations(stack)} - OPEN
+    catalogued = {p["code"] for p in generate()}
+    assert documented <= catalogued
+    assert CATALOGUE.read_text() == render(generate()), "run: python -m local_stack.catalogue"

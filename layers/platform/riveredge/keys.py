@@ -10,7 +10,9 @@ tenant code           P#TENANT_CODE                  <code>
 user                  <scope>USER                    <uid>                 <scope>USER_EMAIL       <email>
   (gsi2)                                                                     <scope>USER_TREE        <dept path>#<uid>
 department            <scope>DEPT                    <did>                 <scope>DEPT_TREE        <path>
+department code       <scope>DEPT_CODE               <code, lower case>
 position              <scope>POSITION                <pid>                 <scope>DEPT_POSITIONS#<did>  <pid>
+position code         <scope>POSITION_CODE           <code, lower case>
 menu                  <scope>MENU                    <mid>                 <scope>MENU_TREE        <path>
 invitation            <scope>INVITATION              <code>
 activation            <scope>ACTIVATION              <token digest>
@@ -19,6 +21,7 @@ job                   <scope>JOB                     <jid>
 login identity        <scope>LOGIN                   <email>
 session               <scope>SESSION                 <sid>                 <scope>USER_SESSION#<uid>  <sid>
 role                  <scope>ROLE                    <rid>
+role code             <scope>ROLE_CODE               <code>
 authorisation index   <scope>AUTHZ                   AUTHZ
 pending admin         T#<tid>#ONBOARDING             ADMIN
 operation log         <scope>OPLOG                   <ulid>
@@ -93,6 +96,11 @@ def role(scope: Scope, role_id: str) -> Key:
     return Key(collection(scope, "ROLE"), role_id)
 
 
+def role_code(scope: Scope, code: str) -> Key:
+    """The item that keeps role codes unique within a scope."""
+    return Key(collection(scope, "ROLE_CODE"), code)
+
+
 def authz(scope: Scope) -> Key:
     return Key(collection(scope, "AUTHZ"), "AUTHZ")
 
@@ -106,12 +114,22 @@ def department_tree_index(scope: Scope) -> str:
     return collection(scope, "DEPT_TREE")
 
 
+def department_code(scope: Scope, code: str) -> Key:
+    """The item that keeps department codes unique within a scope (case-insensitively)."""
+    return Key(collection(scope, "DEPT_CODE"), code.lower())
+
+
 def position(scope: Scope, position_id: str) -> Key:
     return Key(collection(scope, "POSITION"), position_id)
 
 
 def department_positions_index(scope: Scope, department_id: str) -> str:
     return collection(scope, f"DEPT_POSITIONS#{department_id}")
+
+
+def position_code(scope: Scope, code: str) -> Key:
+    """The item that keeps position codes unique within a scope (case-insensitively)."""
+    return Key(collection(scope, "POSITION_CODE"), code.lower())
 
 
 def user_tree_index(scope: Scope) -> str:

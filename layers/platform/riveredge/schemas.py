@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -48,6 +48,16 @@ class StoredObject(ResponseModel):
     created_at: str
     updated_at: str
     version: int
+
+
+def stored_fields(item: Any, object_id: str) -> dict[str, Any]:
+    """The fields every stored object answers with: id, created_at, updated_at, version."""
+    return {
+        "id": object_id,
+        "created_at": _time(item.created_at),
+        "updated_at": _time(item.updated_at),
+        "version": int(item.version or 0),
+    }
 
 
 class TenantResponse(StoredObject):

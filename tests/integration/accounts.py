@@ -1,0 +1,66 @@
+"""Test helper: accounts with chosen roles, made the way the application makes them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from riveredge import passwords
+from riveredge.clock import new_id
+from riveredge.db.accounts import create_user
+from riveredge.db.models import User
+from riveredge.scope import Scope, use_scope
+
+from local_stack.stack import LocalStack
+from tests.support import PASSWORD
+
+
+def make_user(
+    stack: LocalStack,
+    tenant_id: str,
+    tenant_code: str,
+    role_ids: list[str],
+    *,
+    department_id: str | None = None,
+    department_path: str | None = None,
+) -> dict[str, Any]:
+    """Create an active account holding `role_ids`, sign it in; answers id, email and token."""
+    scope = Scope(tenant_id)
+    email = f"u-{uuid.uuid4().hex[:10]}@{tenant_code}.example"
+    user = User.new(
+        scope,
+        new_id(),
+        email,
+        name="Test User",
+        status="active",
+        role_ids=set(role_ids) or None,
+        department_id=department_id,
+        department_path=department_path,
+    )
+    with use_scope(scope):
+        create_user(scope, user, passwords.hash_password(PASSWORD), actor_id="test")
+    tokens = stack.login(tenant_code, email, PASSWORD)
+    return {"id": user.user_id, "email": email, "token": tokens["access_token"]}
+
+
+def make_role(
+    stack: LocalStack,
+    admin_token: str,
+    permissions: list[str],
+    *,
+    parent_id: str | None = None,
+    data_scope: str = "all",
+    departments: list[str] | None = None,
+) -> dict[str, Any]:
+    """Create a role through the API as `admin_token`; answers the role."""
+    body = {
+        "name": f"r_{uuid.uuid4().hex[:10]}",
+        "display_name": "Test role",
+        "permissions": permissions,
+        "parent_id": parent_id,
+        "data_scope": data_scope,
+        "departments": departments or [],
+    }
+    reply = stack.request("POST", "/api/roles", token=admin_token, json_body=body)
+    assert reply.status == 201, reply.body
+    return reply.json()  # type: ignore[no-any-return]
