@@ -2,14 +2,128 @@
 
 from __future__ import annotations
 
-from riveredge.http import ApiRouter, current_principal
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from riveredge.db.directory import UserFilter
+from riveredge.http import PUBLIC, ApiRouter, caller, created, current_principal
 from riveredge.schemas import UserResponse
 
 from users import service
+from users.models import (
+    ActivateRequest,
+    BatchProblem,
+    BatchRequest,
+    BatchResponse,
+    BatchResult,
+    CreateUserRequest,
+    ResetPasswordRequest,
+    ResetPasswordResponse,
+    UpdateUserRequest,
+    UserListResponse,
+)
 
 router = ApiRouter("users")
+_CREATED = {
+    201: {
+        "description": "Created",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserResponse"}}},
+    }
+}
 
 
-@router.get("/api/users/<user_id>", permission="user.view", summary="Read an account of the caller's organisation")
+def _actor() -> service.Actor:
+    return service.Actor(current_principal(router), caller(router).request_id)
+
+
+@router.get(
+    "/api/users",
+    permission="user.view",
+    summary="List the accounts within your data scope",
+    permission_name="View accounts",
+)
+def list_users(
+    department_id: Annotated[str | None, Query(max_length=64, description="This department and below")] = None,
+    status: Annotated[Literal["active", "disabled", "invited"] | None, Query()] = None,
+    role_id: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of a name or email")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> UserListResponse:
+    wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q)
+    users, next_cursor = service.page(_actor(), wanted, limit, cursor)
+    return UserListResponse(items=[UserResponse.of(u) for u in users], next_cursor=next_cursor)
+
+
+@router.post(
+    "/api/users",
+    permission="user.create",
+    summary="Create an account (or invite it by mail)",
+    status_code=201,
+    responses=_CREATED,
+)
+def create_user(body: CreateUserRequest) -> Response[dict[str, Any]]:
+    user = UserResponse.of(service.create(_actor(), body))
+    return created(user, f"/api/users/{user.id}")
+
+
+@router.get("/api/users/<user_id>", permission="user.view", summary="Read an account within your data scope")
 def get_user(user_id: str) -> UserResponse:
-    return UserResponse.of(service.get(current_principal(router), user_id))
+    return UserResponse.of(service.get(_actor(), user_id))
+
+
+@router.put(
+    "/api/users/<user_id>", permission="user.edit", summary="Change an account", permission_name="Edit accounts"
+)
+def update_user(user_id: str, body: UpdateUserRequest) -> UserResponse:
+    return UserResponse.of(service.update(_actor(), user_id, body))
+
+
+@router.delete(
+    "/api/users/<user_id>",
+    permission="user.delete",
+    summary="Delete an account",
+    status_code=204,
+    responses={204: {"description": "Deleted"}},
+)
+def delete_user(user_id: str, version: Annotated[int | None, Query(ge=0)] = None) -> Response[None]:
+    service.delete(_actor(), user_id, version)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/api/users/batch",
+    permission="user.edit",
+    summary="Enable, disable, delete or give roles to several accounts (answered per account)",
+)
+def batch_users(body: BatchRequest) -> BatchResponse:
+    results = service.batch(_actor(), body)
+    return BatchResponse(
+        results=[
+            BatchResult(
+                id=user_id,
+                status="ok" if error is None else "error",
+                error=None if error is None else BatchProblem.model_validate(service.describe(error)),
+            )
+            for user_id, error in results
+        ]
+    )
+
+
+@router.post(
+    "/api/users/<user_id>/reset-password",
+    permission="user.reset_password",
+    summary="Set a new password or mail a reset link; the account's sessions end",
+    permission_name="Reset passwords",
+)
+def reset_password(user_id: str, body: ResetPasswordRequest) -> ResetPasswordResponse:
+    method, revoked = service.reset_password(_actor(), user_id, body.password)
+    return ResetPasswordResponse(user_id=user_id, method=method, sessions_revoked=revoked)
+
+
+@router.post(
+    "/api/public/activate", permission=PUBLIC, summary="Set a password with an activation or reset link (no token)"
+)
+def activate(body: ActivateRequest) -> UserResponse:
+    return UserResponse.of(service.activate(body))

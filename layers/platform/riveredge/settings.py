@@ -39,6 +39,7 @@ class PlatformSettings:
     backups_bucket: str = ""
     onboarding_state_machine_arn: str = ""
     max_body_bytes: int = 1_048_576
+    app_base_url: str = "http://127.0.0.1:3000"
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> PlatformSettings:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
 from pynamodb.exceptions import TransactWriteError
 
 from riveredge import keys, oplog
-from riveredge.db.base import TableModel, transaction
+from riveredge.clock import utcnow
+from riveredge.db.base import TableModel, Transaction, transaction
 from riveredge.db.models import LoginIdentity, User
 from riveredge.errors import ConflictError
 from riveredge.scope import Scope
@@ -20,11 +26,13 @@ def create_user(
     consumed: TableModel | None = None,
     extra: list[TableModel] | None = None,
     request_id: str | None = None,
+    also: Callable[[Transaction], None] | None = None,
 ) -> None:
     """Store `user` and a credential for their email (no password: they set one through an activation link).
 
     `consumed` is deleted in the same transaction (a pending admin, a used invitation...), `extra` items saved
-    with it. An email already in use is a ConflictError and nothing is written.
+    with it, and `also` may add further (conditional) writes to it, such as counting a use of an invitation.
+    An email already in use is a ConflictError and nothing is written; so is a failed condition of `also`.
     """
     identity = _identity_for(scope, user.email)
     identity.user_id, identity.password_hash, identity.status = user.user_id, password_hash, user.status
@@ -37,6 +45,8 @@ def create_user(
                 tx.delete(consumed)
             for item in extra or []:
                 tx.save(item)
+            if also is not None:
+                also(tx)
             oplog.record(
                 tx,
                 scope,
@@ -64,3 +74,27 @@ def _identity_for(scope: Scope, email: str) -> LoginIdentity:
     if existing.user_id:
         raise ConflictError(f"an account with the email {email} already exists")
     return existing
+
+
+ACTIVATION_DAYS = 7
+_ACTIVATION_PREFIX = "act1"
+
+
+def invite(user: User) -> str:
+    """Make `user` an invited account (no password yet) and answer the token of its set-password link.
+
+    Only a SHA-256 digest of the secret is kept on the account; the link expires after ACTIVATION_DAYS.
+    """
+    secret = secrets.token_urlsafe(32)
+    user.status = "invited"
+    user.activation_digest = hashlib.sha256(secret.encode()).hexdigest()
+    user.activation_expires = utcnow() + timedelta(days=ACTIVATION_DAYS)
+    return f"{_ACTIVATION_PREFIX}.{user.user_id}.{secret}"
+
+
+def parse_activation(token: str) -> tuple[str, str]:
+    """(user id, digest of the secret) of an activation token; ValueError for anything else."""
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != _ACTIVATION_PREFIX or not parts[1] or not parts[2]:
+        raise ValueError("not an activation token")
+    return parts[1], hashlib.sha256(parts[2].encode()).hexdigest()

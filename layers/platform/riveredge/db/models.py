@@ -6,6 +6,7 @@ instances through the class methods, which take their keys from riveredge.keys.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -74,6 +75,9 @@ class User(TableModel, discriminator="user"):
     avatar_key = UnicodeAttribute(null=True)
     bio = UnicodeAttribute(null=True)
     contacts = JSONAttribute(null=True)
+    search = UnicodeAttribute(null=True)  # lower-case name and email, for ?q= filters
+    activation_digest = UnicodeAttribute(null=True)  # an invited account's set-password link (SHA-256)
+    activation_expires = UTCDateTimeAttribute(null=True)
 
     @classmethod
     def new(cls, scope: Scope, user_id: str, email: str, **attributes: Any) -> User:
@@ -90,6 +94,10 @@ class User(TableModel, discriminator="user"):
         )
         user.place(user.department_id, user.department_path)
         return user
+
+    def stamp(self, now: datetime | None = None) -> None:
+        self.search = f"{(self.name or '').lower()} {self.email}"
+        super().stamp(now)
 
     def place(self, department_id: str | None, department_path: str | None) -> None:
         """Put the account in a department (None: in none) and keep its tree key in step."""
@@ -192,3 +200,90 @@ class LoginLogEntry(TableModel, discriminator="login_log"):
     def new(cls, scope: Scope, entry_id: str, **attributes: Any) -> LoginLogEntry:
         key = keys.login_log(scope, entry_id)
         return cls(key.pk, key.sk, **attributes)
+
+
+class Department(TableModel, discriminator="department"):
+    """A node of a tenant's organisation tree.
+
+    ``path`` is the materialised path ``/<root id>/.../<own id>/`` and the gsi1 sort key, so the whole tree is
+    one Query and a subtree one ``begins_with(path)`` Query. ``depth`` is the number of ids in the path (a root
+    is 1). ``moving_to`` holds the target path of a move that spans several transactions, until it completes.
+    """
+
+    department_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    code = UnicodeAttribute()
+    parent_id = UnicodeAttribute(null=True)
+    path = UnicodeAttribute()
+    depth = NumberAttribute()
+    order = NumberAttribute(default=0)
+    leader_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")  # active | disabled
+    created_by = UnicodeAttribute(null=True)
+    moving_to = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, department_id: str, parent_path: str | None, **attributes: Any) -> Department:
+        """A department under the department at `parent_path` (None: a root)."""
+        key = keys.department(scope, department_id)
+        department = cls(
+            key.pk, key.sk, department_id=department_id, gsi1pk=keys.department_tree_index(scope), **attributes
+        )
+        department.relocate(f"{parent_path or '/'}{department_id}/")
+        return department
+
+    def relocate(self, path: str) -> None:
+        """Put the department at `path`, keeping its depth and its tree key in step."""
+        self.path, self.gsi1sk = path, path
+        self.depth = len(path.strip("/").split("/"))
+
+    @property
+    def ancestor_ids(self) -> list[str]:
+        """The ids of the departments above this one, the root first."""
+        return self.path.strip("/").split("/")[:-1]
+
+
+class DepartmentCode(TableModel, discriminator="department_code"):
+    """Claims a department code within a tenant (written in the same transaction as the department)."""
+
+    department_id = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, scope: Scope, code: str, department_id: str) -> DepartmentCode:
+        key = keys.department_code(scope, code)
+        return cls(key.pk, key.sk, department_id=department_id)
+
+
+class Position(TableModel, discriminator="position"):
+    """A position (job title) of a department; accounts may hold one."""
+
+    position_id = UnicodeAttribute()
+    department_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    code = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    order = NumberAttribute(default=0)
+    created_by = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, position_id: str, department_id: str, **attributes: Any) -> Position:
+        key = keys.position(scope, position_id)
+        position = cls(key.pk, key.sk, position_id=position_id, **attributes)
+        position.assign(scope, department_id)
+        return position
+
+    def assign(self, scope: Scope, department_id: str) -> None:
+        """Put the position in `department_id`, keeping its department index key in step."""
+        self.department_id = department_id
+        self.gsi1pk, self.gsi1sk = keys.department_positions_index(scope, department_id), self.position_id
+
+
+class PositionCode(TableModel, discriminator="position_code"):
+    """Claims a position code within a tenant (written in the same transaction as the position)."""
+
+    position_id = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, scope: Scope, code: str, position_id: str) -> PositionCode:
+        key = keys.position_code(scope, code)
+        return cls(key.pk, key.sk, position_id=position_id)
