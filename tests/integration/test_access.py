@@ -278,3 +278,12 @@ def test_a_user_without_role_permissions_is_refused(stack: LocalStack, fresh_ten
             json_body={"name": "x_y", "display_name": "x"} if method == "POST" else None,
         )
         assert reply.status == 403, path
+
+
+def test_seeded_roles_grant_only_catalogued_permissions() -> None:
+    from access.service import catalogue
+    from onboarding.defaults import SYSTEM_ROLES
+
+    known = {p["code"] for p in catalogue()} | {"*"}
+    for code, (_, _, permissions, _) in SYSTEM_ROLES.items():
+        assert set(permissions) <= known, code

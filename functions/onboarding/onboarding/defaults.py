@@ -9,11 +9,26 @@ SYSTEM_ROLES: dict[str, tuple[str, str, list[str], str]] = {
     SUPER_ADMIN: ("Super administrator", "Everything in this organisation", ["*"], "all"),
     "admin": (
         "Administrator",
-        "Manages people, organisation and configuration",
-        ["user.manage", "role.manage", "department.manage", "position.manage", "menu.manage", "oplog.view"],
+        "Manages people, organisation and access",
+        [
+            "user.manage",
+            "role.manage",
+            "permission.view",
+            "department.manage",
+            "position.manage",
+            "menu.manage",
+            "invitation.manage",
+            "login_log.manage",
+            "session.manage",
+        ],
         "all",
     ),
-    "user": ("User", "A member of the organisation", ["user.view", "department.view", "menu.view"], "self"),
+    "user": (
+        "User",
+        "A member of the organisation",
+        ["user.view", "department.view", "position.view", "menu.view"],
+        "self",
+    ),
     "guest": ("Guest", "Read-only visitor", ["menu.view"], "self"),
 }
 
