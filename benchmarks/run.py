@@ -1,10 +1,11 @@
 """`make bench`: cold-import ratios of every Lambda function and DynamoDB calls per request.
 
-    python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--strict]
+    python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--skip-import] [--strict]
 
 A report, not a test: wall-clock numbers are printed, never asserted. With
 --strict the exit status is 1 when a DynamoDB call-count target is missed
-(counts are deterministic; times are not). Exit status 2: a part could not run.
+(counts are deterministic; times are not), or when the 10,000-row account import misses its
+memory or DynamoDB-write target. Exit status 2: a part could not run.
 """
 
 from __future__ import annotations
@@ -203,6 +204,26 @@ def _at_most(name: str, value: int, limit: int) -> Check:
     return Check(name, str(value), f"<= {limit}", "PASS" if value <= limit else "FAIL")
 
 
+# -- 3. account import ----------------------------------------------------------------------
+def report_import(checks: list[Check]) -> None:
+    from benchmarks import import_bench as ib
+
+    section(
+        f"3. Import of a {ib.ROWS:,}-row account workbook (targets: peak memory <= {ib.MEMORY_TARGET_MB} MB, "
+        f"DynamoDB writes <= {ib.WRITES_TARGET})"
+    )
+    print(
+        "Through the real handler on the in-process local stack (POST /api/users/imports; the job runs in-process),\n"
+        "in a fresh subprocess; see benchmarks/import_bench.py for what each number covers.\n"
+    )
+    progress(f"account import: building {ib.ROWS} rows, starting a stack in a subprocess, importing")
+    started = time.perf_counter()
+    result = ib.measure()
+    progress(f"account import measured in {time.perf_counter() - started:.1f} s")
+    for name, value, target, met in ib.report(result):
+        checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
+
+
 # -- summary ---------------------------------------------------------------------------------
 def report_summary(checks: list[Check], elapsed: float) -> None:
     section("Summary")
@@ -220,6 +241,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="cold imports per target (default 7)")
     parser.add_argument("--skip-imports", action="store_true", help="leave out the cold-import section")
     parser.add_argument("--skip-calls", action="store_true", help="leave out the DynamoDB section")
+    parser.add_argument("--skip-import", action="store_true", help="leave out the 10,000-row account import")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a DynamoDB call-count target is missed")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # interleave with progress on stderr
@@ -239,6 +261,13 @@ def main() -> int:
             traceback.print_exc()
             print(f"\nERROR: the DynamoDB section failed: {error}")
             checks.append(Check("DynamoDB calls per request", "error", "-", "ERROR"))
+    if not args.skip_import:
+        try:
+            report_import(checks)
+        except Exception as error:  # the import could not run: say so, still print the summary
+            traceback.print_exc()
+            print(f"\nERROR: the account import section failed: {error}")
+            checks.append(Check("account import", "error", "-", "ERROR"))
     report_summary(checks, time.perf_counter() - started)
     if any(c.result == "ERROR" for c in checks):
         return 2  # the benchmark itself could not run

@@ -16,7 +16,8 @@ def main() -> None:
     password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-    stack = LocalStack(moto_port=moto_port).start()
+    base = f"http://{host}:{port}"
+    stack = LocalStack(moto_port=moto_port, parameters={"AppBaseUrl": base}).start()
     seeded = stack.seed_demo(password)
     stack.scheduler.start()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -24,7 +25,6 @@ def main() -> None:
     from local_stack.server import serve
 
     server = serve(stack, host, port)
-    base = f"http://{host}:{port}"
     print(
         f"""
 RiverEdge local stack is up.

@@ -170,7 +170,8 @@ class Gateway:
             return self._gateway_response(
                 "MISSING_AUTHENTICATION_TOKEN", request_id, 403, "Missing Authentication Token"
             )
-        route, path_params = matched[0]
+        # As API Gateway does, a literal segment wins over a {param} (GET /api/users/export, not /api/users/{user_id})
+        route, path_params = min(matched, key=lambda found: len(found[1]))
         query = parse_qs(query_string, keep_blank_values=True)
         try:
             text_body: str | None = body.decode("utf-8") if body else None

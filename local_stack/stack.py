@@ -71,7 +71,8 @@ class LocalStack:
 
     def __init__(self, *, moto_port: int | None = None, parameters: dict[str, Any] | None = None) -> None:
         self.moto_port = moto_port
-        self.parameters = {"Stage": STAGE, **(parameters or {})}
+        # links in mail point at the local API unless told otherwise
+        self.parameters = {"Stage": STAGE, "AppBaseUrl": "http://127.0.0.1:3000", **(parameters or {})}
         self.registry = FunctionRegistry()
         self._mock: Any = None
         self._server: Any = None

@@ -57,8 +57,10 @@ def globex(stack: LocalStack, operator_token: str) -> TenantFixture:
 def fresh_tenant(stack: LocalStack, operator_token: str, request: pytest.FixtureRequest) -> TenantFixture:
     """A tenant of its own, for tests that change a tenant's state."""
     import re
+    import uuid
 
-    code = re.sub(r"[^a-z0-9]", "-", request.node.name.lower())[:24].strip("-") + "-t"
+    stem = re.sub(r"[^a-z0-9]", "-", request.node.name.lower())[:20].strip("-")
+    code = f"{stem}-{uuid.uuid4().hex[:6]}"  # unique even when two tests' names start alike
     return make_tenant(stack, operator_token, code)
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 
 from local_stack.stack import LocalStack
 from local_stack.template import ROOT, load
@@ -34,7 +35,7 @@ def test_api_samples_answer_without_a_server_error(stack: LocalStack, sample: Pa
     headers = {**(answer.get("headers") or {}), **{k: v[0] for k, v in (answer.get("multiValueHeaders") or {}).items()}}
     if answer["statusCode"] == 204:
         return
-    assert headers["Content-Type"] in ("application/json", "application/problem+json")
+    assert headers["Content-Type"] in ("application/json", "application/problem+json", XLSX_MEDIA_TYPE)  # exports
 
 
 def test_the_authorizer_sample_is_refused_as_api_gateway_expects(stack: LocalStack) -> None:

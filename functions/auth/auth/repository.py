@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 from riveredge import keys
-from riveredge.clock import new_id
+from riveredge.clock import new_id, utcnow
 from riveredge.db import transaction
 from riveredge.db.models import LoginIdentity, LoginLogEntry, Session
 from riveredge.errors import ConflictError, UnauthorizedError
@@ -76,6 +76,7 @@ def rotate(session: Session, *, old_digest: str, new_digest: str) -> None:
             actions=[
                 Session.previous_refresh_digest.set(old_digest),
                 Session.refresh_digest.set(new_digest),
+                Session.updated_at.set(utcnow()),  # the last refresh, shown in the online-users list
             ],
             condition=(Session.refresh_digest == old_digest) & (Session.status == "live"),
         )

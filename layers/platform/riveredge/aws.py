@@ -9,7 +9,7 @@ client built here or by a library is guarded.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 from botocore.config import Config
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_stepfunctions import SFNClient
@@ -66,7 +68,18 @@ def secretsmanager() -> SecretsManagerClient:
     return _client("secretsmanager")  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=1)
+def s3() -> S3Client:
+    # SigV4 for presigned URLs and POST policies (botocore would otherwise presign with the legacy SigV2)
+    return cast("S3Client", _session().create_client("s3", config=_CONFIG.merge(Config(signature_version="s3v4"))))
+
+
+@lru_cache(maxsize=1)
+def lambda_() -> LambdaClient:
+    return _client("lambda")  # type: ignore[no-any-return]
+
+
 def reset_clients() -> None:
     """Forget every cached client (the local stack and tests call this when endpoints change)."""
-    for getter in (dynamodb, kms, events, sesv2, stepfunctions, secretsmanager, _session):
+    for getter in (dynamodb, kms, events, sesv2, stepfunctions, secretsmanager, s3, lambda_, _session):
         getter.cache_clear()

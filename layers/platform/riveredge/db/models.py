@@ -287,3 +287,32 @@ class PositionCode(TableModel, discriminator="position_code"):
     def new(cls, scope: Scope, code: str, position_id: str) -> PositionCode:
         key = keys.position_code(scope, code)
         return cls(key.pk, key.sk, position_id=position_id)
+
+
+class Job(TableModel, discriminator="job"):
+    """A long-running task of a tenant (an account import...): its state, counts and first problems.
+
+    ``status`` is queued | running | succeeded | failed. ``principal`` is the authority the job acts with: its
+    creator's, as the authorizer described them when the job was created. The full report is an object of the
+    exports bucket (``report_key``); ``problems`` holds only the first ones, so the item stays small.
+    """
+
+    job_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # user.import
+    status = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    dry_run = BooleanAttribute(default=False)
+    source_key = UnicodeAttribute(null=True)
+    report_key = UnicodeAttribute(null=True)
+    counts = JSONAttribute(null=True)
+    problems = JSONAttribute(null=True)
+    problem_count = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    principal = JSONAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, job_id: str, **attributes: Any) -> Job:
+        key = keys.job(scope, job_id)
+        return cls(key.pk, key.sk, job_id=job_id, **attributes)

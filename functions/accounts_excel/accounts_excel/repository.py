@@ -1,0 +1,182 @@
+"""Persistence and AWS calls of the account import and export: the only code of this function that touches them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PutError, TransactWriteError
+from riveredge import aws, keys, mail, oplog
+from riveredge.auth.principal import Principal
+from riveredge.db import directory, roles, transaction
+from riveredge.db.models import Department, Job, Position, Tenant, User
+from riveredge.scope import Scope
+from riveredge.settings import get_settings
+from riveredge.spreadsheets import XLSX_MEDIA_TYPE
+
+FUNCTION_SUFFIX = "accounts-excel"  # riveredge-${Stage}-accounts-excel in template.yaml
+
+
+# -- reference data -------------------------------------------------------------------
+def departments(scope: Scope) -> list[Department]:
+    """The whole department tree of `scope`: one Query (per 1 MB page)."""
+    results = Department.gsi1.query(keys.department_tree_index(scope))
+    return [d for d in results if isinstance(d, Department)]
+
+
+def positions(scope: Scope) -> list[Position]:
+    """Every position of `scope`: one Query (per 1 MB page)."""
+    results = Position.query(keys.collection(scope, "POSITION"))
+    return [p for p in results if isinstance(p, Position)]
+
+
+def role_index(scope: Scope) -> dict[str, Any]:
+    """The raw role index of `scope` (role id -> code, permissions, parent, data scope): one GetItem."""
+    index = roles.current_index(scope)
+    return dict(index.roles or {}) if index is not None else {}
+
+
+def existing_emails(scope: Scope) -> set[str]:
+    """The email of every account of `scope`: a Query of the email index, only its sort key projected."""
+    results = User.gsi1.query(keys.user_email_index(scope), attributes_to_get=["gsi1sk"])
+    return {str(u.gsi1sk) for u in results if u.gsi1sk}
+
+
+def tenant_code(tenant_id: str) -> str:
+    key = keys.tenant(tenant_id)
+    try:
+        return Tenant.get(key.pk, key.sk).code
+    except Tenant.DoesNotExist:
+        return ""
+
+
+def users_page(
+    principal: Principal, wanted: directory.UserFilter, limit: int, cursor: str | None
+) -> tuple[list[User], str | None]:
+    """A page of the accounts `principal` may see: exactly what GET /api/users lists (one Query)."""
+    return directory.page(principal, wanted, limit, cursor)
+
+
+# -- accounts -------------------------------------------------------------------------
+def put_users(users: Sequence[User]) -> None:
+    """Store new accounts with one BatchWriteItem per 25 (PynamoDB retries what DynamoDB leaves unprocessed)."""
+    with User.batch_write() as batch:
+        for user in users:
+            user.stamp()
+            user.version = 1  # a batch put bypasses PynamoDB's versioning: start where a save would
+            batch.save(user)
+
+
+# -- jobs -----------------------------------------------------------------------------
+def find_job(scope: Scope, job_id: str) -> Job | None:
+    key = keys.job(scope, job_id)
+    try:
+        return Job.get(key.pk, key.sk, consistent_read=True)
+    except Job.DoesNotExist:
+        return None
+
+
+def create_job(job: Job) -> None:
+    job.save(condition=Job.pk.does_not_exist())
+
+
+def save_job(job: Job) -> None:
+    """Save the job at the version read (a conflicting writer fails with PutError)."""
+    job.save()
+
+
+def claim_job(job: Job) -> bool:
+    """Move a queued job to running; False when it is not queued any more (a second delivery of the event)."""
+    job.status = "running"
+    try:
+        job.save(condition=Job.status == "queued")
+    except PutError as error:
+        job.status = "queued"  # as read: this delivery changed nothing
+        if _condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def record_import(scope: Scope, job: Job, *, actor_id: str, after: dict[str, Any], request_id: str | None) -> None:
+    """The job's progress and the operation-log entry of the whole import, in one transaction."""
+    with transaction() as tx:
+        tx.save(job)
+        oplog.record(
+            tx,
+            scope,
+            actor_id=actor_id,
+            action="user.import",
+            resource="user",
+            resource_id=job.job_id,
+            before=None,
+            after=after,
+            request_id=request_id,
+        )
+
+
+def _condition_failed(error: PutError | TransactWriteError) -> bool:
+    return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def invoke_self(context: Any, payload: dict[str, Any]) -> None:
+    """Run this function again asynchronously (InvocationType Event) with `payload`."""
+    name = getattr(context, "function_name", None) or f"riveredge-{get_settings().stage}-{FUNCTION_SUFFIX}"
+    aws.lambda_().invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode())
+
+
+# -- files ----------------------------------------------------------------------------
+def presigned_upload(key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+    """A presigned POST for `key` in the files bucket: that content type only, 1 byte to `max_bytes`."""
+    return aws.s3().generate_presigned_post(
+        Bucket=get_settings().files_bucket,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=expires_in,
+    )
+
+
+def upload_size(key: str) -> int | None:
+    """The size of what the files bucket holds under `key`, or None when it holds nothing there."""
+    try:
+        head = aws.s3().head_object(Bucket=get_settings().files_bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    return int(head.get("ContentLength", 0))
+
+
+def read_upload(key: str, max_bytes: int) -> bytes:
+    """The uploaded file (at most `max_bytes` + 1 bytes are read: the caller refuses anything longer)."""
+    body = aws.s3().get_object(Bucket=get_settings().files_bucket, Key=key)["Body"]
+    try:
+        return body.read(max_bytes + 1)
+    finally:
+        body.close()
+
+
+def put_report(key: str, content: bytes) -> None:
+    aws.s3().put_object(Bucket=get_settings().exports_bucket, Key=key, Body=content, ContentType=XLSX_MEDIA_TYPE)
+
+
+def report_url(key: str, filename: str, expires_in: int) -> str:
+    """A presigned GET of a report in the exports bucket (signed locally: no request is made)."""
+    return aws.s3().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": get_settings().exports_bucket,
+            "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+        },
+        ExpiresIn=expires_in,
+    )
+
+
+# -- mail -----------------------------------------------------------------------------
+def send_activation(to: str, name: str, tenant: str, token: str) -> None:
+    """Mail an imported account its set-password link (SES v2, from settings.mail_from)."""
+    mail.send_activation(to, name, tenant, token)

@@ -1,0 +1,94 @@
+"""Invitation routes (thin: parse, call the service, answer)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from riveredge import idempotency
+from riveredge.clock import utcnow
+from riveredge.http import PUBLIC, ApiRouter, caller, created, current_principal
+from riveredge.schemas import UserResponse
+
+from invitations import service
+from invitations.models import (
+    CreateInvitationRequest,
+    InvitationListResponse,
+    InvitationResponse,
+    RegisterRequest,
+    RevokeInvitationRequest,
+)
+
+router = ApiRouter("invitations")
+
+
+def _actor() -> service.Actor:
+    return service.Actor(current_principal(router), caller(router).request_id)
+
+
+@router.post(
+    "/api/invitations",
+    permission="invitation.create",
+    status_code=201,
+    summary="Create an invitation code with roles, an expiry and a maximum number of uses",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": InvitationResponse}}}},
+)
+def create_invitation(
+    body: CreateInvitationRequest,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
+    ] = None,
+) -> Response[dict[str, Any]]:
+    actor = _actor()
+
+    def run() -> dict[str, Any]:
+        return InvitationResponse.of(service.create(actor, body), utcnow()).model_dump()
+
+    result = idempotency.once(
+        idempotency_key,
+        operation="POST /api/invitations",
+        principal=actor.principal.user_id,
+        payload=body.model_dump(mode="json"),
+        action=run,
+        lambda_context=router.lambda_context,
+    )
+    invitation = InvitationResponse.model_validate(result)
+    return created(invitation, f"/api/invitations/{invitation.code}")
+
+
+@router.get("/api/invitations", permission="invitation.view", summary="List the organisation's invitations")
+def list_invitations(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> InvitationListResponse:
+    items, next_cursor = service.page(_actor(), limit=limit, cursor=cursor)
+    now = utcnow()
+    return InvitationListResponse(items=[InvitationResponse.of(i, now) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/api/invitations/<code>", permission="invitation.view", summary="Read an invitation")
+def get_invitation(code: str) -> InvitationResponse:
+    return InvitationResponse.of(service.get(_actor(), code), utcnow())
+
+
+@router.post(
+    "/api/invitations/<code>/revoke",
+    permission="invitation.edit",
+    summary="Revoke an invitation: it creates no more accounts",
+)
+def revoke_invitation(code: str, body: RevokeInvitationRequest | None = None) -> InvitationResponse:
+    version = body.version if body is not None else None
+    return InvitationResponse.of(service.revoke(_actor(), code, version), utcnow())
+
+
+@router.post(
+    "/api/public/register",
+    permission=PUBLIC,
+    status_code=201,
+    summary="Register an account in an organisation with an invitation code (then sign in)",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": UserResponse}}}},
+)
+def register(body: RegisterRequest) -> Response[dict[str, Any]]:
+    user = UserResponse.of(service.register(body, caller(router).request_id))
+    return created(user, f"/api/users/{user.id}")

@@ -1,0 +1,1 @@
+"""The personal centre: the caller's profile and avatar, preferences and password."""

@@ -1,0 +1,1 @@
+"""Menus: a tree of menu items per tenant, bound to permissions; the caller's visible tree."""

@@ -1,0 +1,1 @@
+"""The organisation of a tenant: the department tree and the positions of its departments."""

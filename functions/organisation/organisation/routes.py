@@ -1,0 +1,205 @@
+"""Department and position routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from riveredge import idempotency
+from riveredge.http import ApiRouter, caller, created, current_principal
+
+from organisation import service
+from organisation.models import (
+    ID_PATTERN,
+    CreateDepartmentRequest,
+    CreatePositionRequest,
+    DepartmentNode,
+    DepartmentResponse,
+    DepartmentTreeResponse,
+    MoveDepartmentRequest,
+    PositionListResponse,
+    PositionResponse,
+    UpdateDepartmentRequest,
+    UpdatePositionRequest,
+)
+
+departments = ApiRouter("departments")
+positions = ApiRouter("positions")
+
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
+]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The version you read (or send ?version=)")]
+VersionQuery = Annotated[int | None, Query(ge=0, description="The version you read (or send If-Match)")]
+
+
+def _actor(router: ApiRouter) -> service.Actor:
+    return service.Actor(current_principal(router), caller(router).request_id)
+
+
+def _expected_version(if_match: str | None, version: int | None) -> int | None:
+    if version is not None:
+        return version
+    if if_match is None:
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        return -1  # an If-Match that names no version we ever issued is stale
+
+
+def _node(branch: service.Branch) -> DepartmentNode:
+    return DepartmentNode.of_branch(
+        branch.department, accessible=branch.accessible, children=[_node(c) for c in branch.children]
+    )
+
+
+# -- departments ----------------------------------------------------------------------
+@departments.post(
+    "/api/departments",
+    permission="department.create",
+    permission_name="Create departments",
+    status_code=201,
+    summary="Create a department (a root, or under a parent)",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": DepartmentResponse}}}},
+)
+def create_department(
+    body: CreateDepartmentRequest, idempotency_key: IdempotencyKey = None
+) -> Response[dict[str, Any]]:
+    actor = _actor(departments)
+
+    def run() -> dict[str, Any]:
+        return DepartmentResponse.of(service.create_department(actor, body)).model_dump()
+
+    result = idempotency.once(
+        idempotency_key,
+        operation="POST /api/departments",
+        principal=actor.user_id,
+        payload=body.model_dump(mode="json"),
+        action=run,
+        lambda_context=departments.lambda_context,
+    )
+    department = DepartmentResponse.model_validate(result)
+    return created(department, f"/api/departments/{department.id}")
+
+
+@departments.get(
+    "/api/departments",
+    permission="department.view",
+    permission_name="View departments",
+    summary="The department tree (or the subtree at root_id), nested, siblings by order then name",
+)
+def list_departments(
+    root_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this department and below")] = None,
+) -> DepartmentTreeResponse:
+    return DepartmentTreeResponse(items=[_node(b) for b in service.department_tree(_actor(departments), root_id)])
+
+
+@departments.get("/api/departments/<department_id>", permission="department.view", summary="Read a department")
+def get_department(department_id: str) -> DepartmentResponse:
+    return DepartmentResponse.of(service.get_department(_actor(departments), department_id))
+
+
+@departments.put(
+    "/api/departments/<department_id>",
+    permission="department.edit",
+    permission_name="Edit departments",
+    summary="Rename a department, change its code, order, leader or status",
+)
+def update_department(department_id: str, body: UpdateDepartmentRequest) -> DepartmentResponse:
+    return DepartmentResponse.of(service.update_department(_actor(departments), department_id, body))
+
+
+@departments.post(
+    "/api/departments/<department_id>/move",
+    permission="department.edit",
+    summary="Move a department, its subtree and their accounts under another parent (null: the top level)",
+)
+def move_department(department_id: str, body: MoveDepartmentRequest) -> DepartmentResponse:
+    return DepartmentResponse.of(service.move_department(_actor(departments), department_id, body))
+
+
+@departments.delete(
+    "/api/departments/<department_id>",
+    permission="department.delete",
+    permission_name="Delete departments",
+    status_code=204,
+    summary="Delete a department without sub-departments, positions or members",
+    responses={204: {"description": "Deleted"}},
+)
+def delete_department(department_id: str, version: VersionQuery = None, if_match: IfMatch = None) -> Response[None]:
+    service.delete_department(_actor(departments), department_id, _expected_version(if_match, version))
+    return Response(status_code=204)
+
+
+# -- positions ------------------------------------------------------------------------
+@positions.post(
+    "/api/positions",
+    permission="position.create",
+    permission_name="Create positions",
+    status_code=201,
+    summary="Create a position in a department",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": PositionResponse}}}},
+)
+def create_position(body: CreatePositionRequest, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+    actor = _actor(positions)
+
+    def run() -> dict[str, Any]:
+        return PositionResponse.of(service.create_position(actor, body)).model_dump()
+
+    result = idempotency.once(
+        idempotency_key,
+        operation="POST /api/positions",
+        principal=actor.user_id,
+        payload=body.model_dump(mode="json"),
+        action=run,
+        lambda_context=positions.lambda_context,
+    )
+    position = PositionResponse.model_validate(result)
+    return created(position, f"/api/positions/{position.id}")
+
+
+@positions.get(
+    "/api/positions",
+    permission="position.view",
+    permission_name="View positions",
+    summary="List positions, oldest first, of one department or of every department you see",
+)
+def list_positions(
+    department_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> PositionListResponse:
+    items, next_cursor = service.list_positions(
+        _actor(positions), department_id=department_id, limit=limit, cursor=cursor
+    )
+    return PositionListResponse(items=[PositionResponse.of(p) for p in items], next_cursor=next_cursor)
+
+
+@positions.get("/api/positions/<position_id>", permission="position.view", summary="Read a position")
+def get_position(position_id: str) -> PositionResponse:
+    return PositionResponse.of(service.get_position(_actor(positions), position_id))
+
+
+@positions.put(
+    "/api/positions/<position_id>",
+    permission="position.edit",
+    permission_name="Edit positions",
+    summary="Change a position: department, name, code, description or order",
+)
+def update_position(position_id: str, body: UpdatePositionRequest) -> PositionResponse:
+    return PositionResponse.of(service.update_position(_actor(positions), position_id, body))
+
+
+@positions.delete(
+    "/api/positions/<position_id>",
+    permission="position.delete",
+    permission_name="Delete positions",
+    status_code=204,
+    summary="Delete a position",
+    responses={204: {"description": "Deleted"}},
+)
+def delete_position(position_id: str, version: VersionQuery = None, if_match: IfMatch = None) -> Response[None]:
+    service.delete_position(_actor(positions), position_id, _expected_version(if_match, version))
+    return Response(status_code=204)
