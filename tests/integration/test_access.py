@@ -287,3 +287,80 @@ def test_seeded_roles_grant_only_catalogued_permissions() -> None:
     known = {p["code"] for p in catalogue()} | {"*"}
     for code, (_, _, permissions, _) in SYSTEM_ROLES.items():
         assert set(permissions) <= known, code
+
+
+def _department(tenant: TenantFixture, name: str, parent_path: str | None = None) -> Any:
+    import uuid
+
+    from riveredge.clock import new_id
+    from riveredge.db.models import Department
+    from riveredge.scope import Scope, use_scope
+
+    scope = Scope(tenant.id)
+    department = Department.new(scope, new_id(), parent_path, name=name, code=f"{name}-{uuid.uuid4().hex[:4]}")
+    with use_scope(scope):
+        department.save()
+    return department
+
+
+def test_a_custom_scope_names_existing_departments(stack: LocalStack, fresh_tenant: TenantFixture) -> None:
+    sales = _department(fresh_tenant, "sales")
+    role = make_role(
+        stack, fresh_tenant.admin_token, ["user.view"], data_scope="custom", departments=[sales.department_id]
+    )
+    assert role["departments"] == [sales.department_id]
+    reply = stack.request(
+        "POST",
+        "/api/roles",
+        token=fresh_tenant.admin_token,
+        json_body={
+            "name": "ghost_dept",
+            "display_name": "x",
+            "data_scope": "custom",
+            "departments": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+        },
+    )
+    assert reply.status == 422 and reply.json()["errors"][0]["field"] == "departments"
+
+
+def test_a_custom_scope_is_grantable_within_the_grantors_subtree_only(
+    stack: LocalStack, fresh_tenant: TenantFixture
+) -> None:
+    # Given a role manager whose scope is the sales subtree
+    sales = _department(fresh_tenant, "sales")
+    team = _department(fresh_tenant, "team", sales.path)
+    marketing = _department(fresh_tenant, "marketing")
+    manager_role = make_role(stack, fresh_tenant.admin_token, ["role.manage"], data_scope="dept_and_children")
+    manager = make_user(
+        stack,
+        fresh_tenant.id,
+        fresh_tenant.code,
+        [manager_role["id"]],
+        department_id=sales.department_id,
+        department_path=sales.path,
+    )
+    # Then a custom scope on a team inside sales is theirs to give, marketing is not
+    inside = stack.request(
+        "POST",
+        "/api/roles",
+        token=manager["token"],
+        json_body={
+            "name": "team_only",
+            "display_name": "x",
+            "data_scope": "custom",
+            "departments": [team.department_id],
+        },
+    )
+    assert inside.status == 201
+    outside = stack.request(
+        "POST",
+        "/api/roles",
+        token=manager["token"],
+        json_body={
+            "name": "marketing_only",
+            "display_name": "x",
+            "data_scope": "custom",
+            "departments": [marketing.department_id],
+        },
+    )
+    assert outside.status == 403

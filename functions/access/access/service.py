@@ -11,10 +11,12 @@ from typing import Any
 from riveredge.auth.principal import Principal
 from riveredge.authz import MANAGE, WILDCARD, RoleGrant, lineage, role_index
 from riveredge.clock import new_id
+from riveredge.db.directory import department_paths
 from riveredge.db.models import Role, User
 from riveredge.db.roles import index_entry
 from riveredge.errors import ConflictError, FieldProblem, NotFoundError, PreconditionFailedError, ValidationError
 from riveredge.grants import check_roles_grantable
+from riveredge.scope import Scope
 
 from access import repository
 from access.models import CreateRoleRequest, RolePermissionsRequest, UpdateRoleRequest, UserRolesRequest
@@ -51,7 +53,7 @@ def _grants(roles: list[Role]) -> dict[str, RoleGrant]:
     return role_index({r.role_id: index_entry(r) for r in roles})
 
 
-def _check_scope_fields(data_scope: str, departments: list[str]) -> None:
+def _check_scope_fields(scope: Scope, data_scope: str, departments: list[str]) -> None:
     if data_scope == "custom" and not departments:
         raise ValidationError(
             "a custom data scope names its departments",
@@ -61,6 +63,11 @@ def _check_scope_fields(data_scope: str, departments: list[str]) -> None:
         raise ValidationError(
             "departments belong to a custom data scope",
             errors=[FieldProblem("departments", "only a custom data scope lists departments")],
+        )
+    unknown = sorted(set(departments) - department_paths(scope, set(departments)).keys())
+    if unknown:
+        raise ValidationError(
+            "no such department", errors=[FieldProblem("departments", f"no such department: {d}") for d in unknown]
         )
 
 
@@ -93,7 +100,7 @@ def get_role(actor: Actor, role_id: str) -> Role:
 def create_role(actor: Actor, request: CreateRoleRequest) -> Role:
     scope = actor.principal.scope
     _check_codes(request.permissions)
-    _check_scope_fields(request.data_scope, request.departments)
+    _check_scope_fields(scope, request.data_scope, request.departments)
     every = {r.role_id: r for r in repository.all_roles(scope)}
     role = Role.new(
         scope,
@@ -135,7 +142,7 @@ def update_role(actor: Actor, role_id: str, request: UpdateRoleRequest) -> Role:
         raise NotFoundError("no such role")
     role = every[role_id]
     _editable(role, request.version)
-    _check_scope_fields(request.data_scope, request.departments)
+    _check_scope_fields(scope, request.data_scope, request.departments)
     _check_parent(every, role_id, request.parent_id)
     before = repository.snapshot(role)
     role.name, role.description, role.parent_id = request.display_name, request.description, request.parent_id
