@@ -11,8 +11,8 @@ from typing import Any
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from riveredge import keys, oplog
+from riveredge.db import condition_failed, transaction
 from riveredge.db import roles as role_index
-from riveredge.db import transaction
 from riveredge.db.base import TableModel
 from riveredge.db.models import AuthzIndex, Role, User
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
@@ -28,10 +28,6 @@ class RoleCode(TableModel, discriminator="role_code"):
     def new(cls, scope: Scope, code: str, role_id: str) -> RoleCode:
         key = keys.role_code(scope, code)
         return cls(key.pk, key.sk, owner=role_id)
-
-
-def _cancelled(error: TransactWriteError) -> bool:
-    return error.cause_response_code == "TransactionCanceledException"
 
 
 def snapshot(role: Role) -> dict[str, Any]:
@@ -88,7 +84,7 @@ def create(
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise ConflictError(f"a role named {role.code} already exists, or roles changed meanwhile") from error
         raise
 
@@ -121,7 +117,7 @@ def save(
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the role (or another role) changed meanwhile; read it again") from error
         raise
 
@@ -147,7 +143,7 @@ def delete(
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the role changed meanwhile; read it again") from error
         raise
 
@@ -184,7 +180,7 @@ def set_user_roles(scope: Scope, user: User, role_ids: set[str], *, actor_id: st
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the account changed meanwhile; read it again") from error
         raise
     return user

@@ -7,7 +7,7 @@ from datetime import datetime
 from pynamodb.exceptions import UpdateError
 from riveredge import keys
 from riveredge.clock import new_id, utcnow
-from riveredge.db import transaction
+from riveredge.db import condition_failed, transaction
 from riveredge.db.models import LoginIdentity, LoginLogEntry, Session
 from riveredge.errors import ConflictError, UnauthorizedError
 from riveredge.scope import Scope
@@ -106,11 +106,7 @@ def revoke(session: Session, reason: str, *, at: datetime) -> None:
             )
             return
         except UpdateError as error:
-            if not _is_condition_failure(error):
+            if not condition_failed(error):
                 raise
             session.refresh(consistent_read=True)
     raise ConflictError("the session changed too often to be revoked; try again")
-
-
-def _is_condition_failure(error: UpdateError) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from riveredge import keys, oplog
-from riveredge.db import TableModel, accounts, roles, transaction
+from riveredge.db import TableModel, accounts, condition_failed, roles, transaction
 from riveredge.db.base import Transaction
 from riveredge.db.models import AuthzIndex, Department, Tenant, User
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
@@ -42,10 +42,6 @@ def snapshot(invitation: Invitation) -> dict[str, Any]:
     }
 
 
-def _cancelled(error: TransactWriteError) -> bool:
-    return error.cause_response_code == "TransactionCanceledException"
-
-
 def create(scope: Scope, invitation: Invitation, *, actor_id: str, request_id: str | None) -> None:
     """Store the invitation (its code not taken) and log it: one transaction."""
     try:
@@ -63,7 +59,7 @@ def create(scope: Scope, invitation: Invitation, *, actor_id: str, request_id: s
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise ConflictError("the invitation code is taken; try again") from error
         raise
 
@@ -111,7 +107,7 @@ def revoke(scope: Scope, invitation: Invitation, *, actor_id: str, request_id: s
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the invitation has changed since it was read") from error
         raise
 

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.pagination import ResultIterator
 from riveredge import keys, oplog
-from riveredge.db import TableModel, transaction
+from riveredge.db import TableModel, condition_failed, transaction
 from riveredge.db.base import Transaction
 from riveredge.db.models import Department, DepartmentCode, Position, PositionCode, User
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
@@ -30,10 +30,6 @@ def _failed(tx: Transaction, error: TransactWriteError) -> set[tuple[str, str]]:
             key = item.get("Key") or item.get("Item") or {}
             failed.add((str(key["pk"]["S"]), str(key["sk"]["S"])))
     return failed
-
-
-def _is_condition_failure(error: TransactWriteError) -> bool:
-    return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
 
 # -- departments ----------------------------------------------------------------------
@@ -157,7 +153,7 @@ def delete_department(scope: Scope, department: Department, *, actor_id: str, re
                 request_id,
             )
     except TransactWriteError as error:
-        if _is_condition_failure(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the department has changed since it was read") from error
         raise
 
@@ -232,7 +228,7 @@ def move_department(
                         request_id,
                     )
             except TransactWriteError as error:
-                if _is_condition_failure(error):
+                if condition_failed(error):
                     raise ConflictError("the department or its subtree changed during the move; try again") from error
                 raise
             return
@@ -244,7 +240,7 @@ def move_department(
                 _log(tx, scope, "department.move", department.department_id, before, after, actor_id, request_id)
         except TransactWriteError as error:
             department.moving_to = None
-            if _is_condition_failure(error):
+            if condition_failed(error):
                 raise PreconditionFailedError("the department has changed since it was read") from error
             raise
     _save_in_batches(descendants)
@@ -272,7 +268,7 @@ def _save_in_batches(items: Sequence[TableModel]) -> None:
                 for item in items[first : first + ATOMIC_ITEMS]:
                     tx.save(item)  # version-checked
         except TransactWriteError as error:
-            if _is_condition_failure(error):
+            if condition_failed(error):
                 raise ConflictError(
                     "part of the subtree changed during the move; repeat the move to finish it"
                 ) from error
@@ -399,7 +395,7 @@ def delete_position(scope: Scope, position: Position, *, actor_id: str, request_
                 request_id,
             )
     except TransactWriteError as error:
-        if _is_condition_failure(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the position has changed since it was read") from error
         raise
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from riveredge import keys, oplog
-from riveredge.db import transaction
+from riveredge.db import condition_failed, transaction
 from riveredge.db.models import PendingAdmin, Tenant, TenantCode
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope
-
-
-def _is_condition_failure(error: TransactWriteError | UpdateError) -> bool:
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"} and (
-        not reasons or any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
-    )
 
 
 def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, request_id: str | None) -> None:
@@ -38,7 +31,7 @@ def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, 
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _is_condition_failure(error):
+        if condition_failed(error):
             raise ConflictError(f"tenant code '{tenant.code}' is already in use") from error
         raise
 
@@ -76,7 +69,7 @@ def set_status(actor: Scope, tenant: Tenant, status: str, *, actor_id: str, requ
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _is_condition_failure(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the tenant has changed since it was read") from error
         raise
     return tenant

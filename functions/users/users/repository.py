@@ -7,14 +7,10 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from riveredge import keys, oplog
 from riveredge.clock import utcnow
-from riveredge.db import transaction
+from riveredge.db import condition_failed, transaction
 from riveredge.db.models import Department, LoginIdentity, Position, Session, Tenant, User
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope
-
-
-def _cancelled(error: TransactWriteError) -> bool:
-    return error.cause_response_code == "TransactionCanceledException"
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -107,7 +103,7 @@ def save_invited(scope: Scope, user: User, *, actor_id: str, request_id: str | N
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise ConflictError("the account already exists") from error
         raise
 
@@ -143,7 +139,7 @@ def update(
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the account changed meanwhile; read it again") from error
         raise
 
@@ -168,7 +164,7 @@ def delete(
                 request_id=request_id,
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise PreconditionFailedError("the account changed meanwhile; read it again") from error
         raise
 
@@ -190,6 +186,6 @@ def activate(scope: Scope, user: User, credential: LoginIdentity, *, action: str
                 after=snapshot(user),
             )
     except TransactWriteError as error:
-        if _cancelled(error):
+        if condition_failed(error):
             raise ConflictError("this link was used already, or the email belongs to another account") from error
         raise

@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -88,6 +89,15 @@ class TableModel(Model):
     def save(self, *args: Any, **kwargs: Any) -> Any:
         self.stamp()
         return super().save(*args, **kwargs)
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """Whether a write (one item or a transaction) was refused by a condition rather than by a fault.
+
+    A cancelled transaction counts too: one of its conditions failed, or it met a concurrent transaction,
+    and either way the caller should read again and retry, not see a 500.
+    """
+    return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
 
 class Transaction(TransactWrite):
