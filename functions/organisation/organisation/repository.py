@@ -322,7 +322,7 @@ def create_position(scope: Scope, position: Position, *, actor_id: str, request_
             tx.save(PositionCode.new(scope, position.code, position.position_id), condition=_unclaimed())
             tx.save(position, condition=Position.pk.does_not_exist())
             _department_still_there(tx, scope, position.department_id)
-            _log_position(
+            _log(
                 tx,
                 scope,
                 "position.create",
@@ -358,7 +358,7 @@ def update_position(
             if claims:
                 tx.save(PositionCode.new(scope, position.code, position.position_id), condition=_unclaimed())
                 _release(tx, PositionCode.new(scope, old_code, position.position_id))
-            _log_position(
+            _log(
                 tx,
                 scope,
                 "position.update",
@@ -384,7 +384,7 @@ def delete_position(scope: Scope, position: Position, *, actor_id: str, request_
         with transaction() as tx:
             tx.delete(position)  # version-checked
             _release(tx, PositionCode.new(scope, position.code, position.position_id))
-            _log_position(
+            _log(
                 tx,
                 scope,
                 "position.delete",
@@ -431,42 +431,20 @@ def _log(
     tx: Transaction,
     scope: Scope,
     action: str,
-    department_id: str,
+    resource_id: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     actor_id: str,
     request_id: str | None,
 ) -> None:
+    """The operation-log entry of a department or position change (the resource is the action's module)."""
     oplog.record(
         tx,
         scope,
         actor_id=actor_id,
         action=action,
-        resource="department",
-        resource_id=department_id,
-        before=before,
-        after=after,
-        request_id=request_id,
-    )
-
-
-def _log_position(
-    tx: Transaction,
-    scope: Scope,
-    action: str,
-    position_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    actor_id: str,
-    request_id: str | None,
-) -> None:
-    oplog.record(
-        tx,
-        scope,
-        actor_id=actor_id,
-        action=action,
-        resource="position",
-        resource_id=position_id,
+        resource=action.partition(".")[0],
+        resource_id=resource_id,
         before=before,
         after=after,
         request_id=request_id,
