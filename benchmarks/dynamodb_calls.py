@@ -1,24 +1,21 @@
-"""DynamoDB calls per request on the in-process local stack, split into authorizer and route.
+"""DynamoDB calls per request on the local stack, split into authorizer and route.
 
-Every botocore request goes through `BaseClient._make_api_call`; while a request
-is recorded, a wrapper there notes each DynamoDB operation with the phase it ran
-in. The phase is set by wrapping `invoke` of every LocalFunction: the gateway's
-authorizer is "authorizer", every other function "route". Only calls made on the
-main thread count (moto's Step Functions executions run on threads of their own).
+Counted where they arrive: the stack's moto server notes every request with the
+function that sent it (local_stack.calls). The first login of the demo tenant
+finds the auth function's tenant-code cache empty: no login of that tenant came
+before it (the seeding signs in the operator only).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
+from local_stack import calls
 from local_stack.stack import DEMO_ADMIN_EMAIL, DEMO_TENANT, OPERATOR_EMAIL, LocalStack, Reply, prepare_environment
 
 PASSWORD = "Bench-password-2026"
@@ -63,68 +60,29 @@ class Scenario:
 
 
 class Recorder:
-    """Counts DynamoDB operations by phase while `recording()` is open."""
+    """Counts DynamoDB operations by phase while `recording()` is open.
+
+    The functions run in environments of their own; the moto server, in this process, sees their requests and
+    names the function that sent each one (local_stack.calls): the authorizer's are "authorizer", every other
+    function's "route", and this process's own (none expected) "other".
+    """
 
     def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.phase = OTHER
-        self.current: Calls | None = None
-        self.main_thread = threading.get_ident()
-        self._original: Any = None
-        self._wrapped: list[Any] = []
+        self.authorizer = stack.gateway.authorizer.logical_id if stack.gateway.authorizer else None
 
-    def install(self) -> None:
-        import botocore.client
-
-        client_class: Any = botocore.client.BaseClient
-        original = client_class._make_api_call
-        recorder = self
-
-        def counting(client: Any, operation_name: str, api_params: Any) -> Any:
-            if (
-                recorder.current is not None
-                and threading.get_ident() == recorder.main_thread
-                and client.meta.service_model.service_name == "dynamodb"
-            ):
-                recorder.current.by_phase[recorder.phase][operation_name] += 1
-            return original(client, operation_name, api_params)
-
-        self._original = original
-        client_class._make_api_call = counting
-        authorizer = self.stack.gateway.authorizer
-        for function in self.stack.registry.all():
-            phase = AUTHORIZER if function is authorizer else ROUTE
-            vars(function)["invoke"] = self._phased(function.invoke, phase)  # shadows the method on this instance
-            self._wrapped.append(function)
-
-    def _phased(self, invoke: Callable[[Any], Any], phase: str) -> Callable[[Any], Any]:
-        def run(event: Any) -> Any:
-            outer, self.phase = self.phase, phase
-            try:
-                return invoke(event)
-            finally:
-                self.phase = outer
-
-        return run
-
-    def uninstall(self) -> None:
-        import botocore.client
-
-        if self._original is not None:
-            client_class: Any = botocore.client.BaseClient
-            client_class._make_api_call = self._original
-        for function in self._wrapped:
-            vars(function).pop("invoke", None)  # back to the class's method
-        self._wrapped.clear()
+    def _phase(self, caller: str | None) -> str:
+        if caller is None:
+            return OTHER
+        return AUTHORIZER if caller == self.authorizer else ROUTE
 
     @contextmanager
     def recording(self) -> Iterator[Calls]:
-        calls = Calls()
-        self.current, self.phase = calls, OTHER
-        try:
-            yield calls
-        finally:
-            self.current = None
+        found = Calls()
+        with calls.recording() as recorded:
+            yield found
+        for call in recorded.calls:
+            if call.service == "dynamodb":
+                found.by_phase[self._phase(call.caller)][call.operation] += 1
 
 
 def _expect(reply: Reply, status: int, what: str) -> Reply:
@@ -137,21 +95,13 @@ def measure(latency_requests: int = LATENCY_REQUESTS) -> tuple[list[Scenario], l
     """Start the stack, seed the operator and tenant `acme`, then count and time each request."""
     notes: list[str] = []
     prepare_environment()  # before anything imports riveredge or a function
-    stack = LocalStack().start()
-    # Modules of the functions are imported on first invoke, after this: keep request logs out of the report.
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    # Keep the functions' request logs out of the report.
+    stack = LocalStack(function_environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}).start()
     recorder = Recorder(stack)
-    recorder.install()
     try:
         stack.bootstrap_operator(PASSWORD)
         operator_token = stack.login("platform", OPERATOR_EMAIL, PASSWORD)["access_token"]
         tenant = stack.create_tenant(operator_token, DEMO_TENANT, DEMO_ADMIN_EMAIL, PASSWORD)
-
-        from riveredge.db import identity  # imported by the functions already; prepare_environment ran
-
-        code_cache = getattr(identity, "_code_cache", None)
-        if isinstance(code_cache, dict) and code_cache.pop(DEMO_TENANT, None) is not None:
-            notes.append(f"the tenant-code cache held {DEMO_TENANT!r} after seeding; emptied before the first login")
 
         state: dict[str, str] = {}
         login_body = {"tenant": DEMO_TENANT, "email": DEMO_ADMIN_EMAIL, "password": PASSWORD}
@@ -199,5 +149,4 @@ def measure(latency_requests: int = LATENCY_REQUESTS) -> tuple[list[Scenario], l
             scenarios.append(Scenario(name, method, path, first_label, first, warm, latency, authorized))
         return scenarios, notes
     finally:
-        recorder.uninstall()
         stack.stop()

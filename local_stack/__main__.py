@@ -9,7 +9,9 @@ from local_stack.stack import DEFAULT_DEMO_PASSWORD, DEMO_ADMIN_EMAIL, DEMO_TENA
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(name)s %(message)s")
+    # Cold starts, timeouts and runtime exits of the functions' environments (REPORT lines with LOG_LEVEL=DEBUG)
+    logging.getLogger("local_stack.lambda").setLevel(os.environ.get("LAMBDA_LOG_LEVEL", "INFO"))
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))

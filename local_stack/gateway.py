@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from local_stack.lambdas import FunctionRegistry, LocalFunction
+from local_stack.lambdas import FunctionError, FunctionRegistry, LocalFunction
 from local_stack.template import Resolver
 
 
@@ -34,7 +34,7 @@ class Route:
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.method not in (method, "ANY"):
             return None
-        found = self.pattern.match(path)
+        found = self.pattern.fullmatch(path)
         return found.groupdict() if found else None
 
 
@@ -47,7 +47,7 @@ def _pattern(path: str) -> re.Pattern[str]:
             regex += f"(?P<{part[1:-1]}>[^/]+)"
         else:
             regex += re.escape(part)
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)  # matched whole (fullmatch): a `$` would also match before a trailing newline
 
 
 @dataclass
@@ -103,6 +103,7 @@ class Gateway:
         )
         headers = {k: v.strip("'") for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
         headers.setdefault("Content-Type", "application/json")
+        headers.setdefault("x-amzn-RequestId", request_id)
         return GatewayResponse(status, headers, body.encode())
 
     def _cors_preflight(self) -> GatewayResponse:
@@ -139,7 +140,7 @@ class Gateway:
         }
         try:
             answer = self.authorizer.invoke(auth_event)
-        except Exception as error:
+        except FunctionError as error:
             if str(error) == "Unauthorized":
                 return self._gateway_response("UNAUTHORIZED", request_id, 401, "Unauthorized")
             return self._gateway_response("AUTHORIZER_FAILURE", request_id, 500, "authorizer failed")
@@ -212,9 +213,11 @@ class Gateway:
             event["requestContext"]["authorizer"] = authorized
         try:
             result = self.registry.get(route.function).invoke(event)
-        except Exception:
+        except FunctionError:
             return self._gateway_response("DEFAULT_5XX", request_id, 502, "Internal server error")
-        return self._to_response(result)
+        answer = self._to_response(result)
+        answer.headers.setdefault("x-amzn-RequestId", request_id)
+        return answer
 
     @staticmethod
     def _to_response(result: dict[str, Any]) -> GatewayResponse:

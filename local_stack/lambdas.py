@@ -1,8 +1,13 @@
-"""Lambda functions of the template, run in-process.
+"""Lambda functions of the template, run in execution environments of their own.
 
 moto runs Lambda code only in Docker. `LambdaFunction._invoke_lambda` is the
 seam every moto caller goes through (Step Functions tasks, S3 notifications,
-`lambda:Invoke`), so the stack replaces it with a call of the real handler.
+`lambda:Invoke`), so the stack replaces it with an invocation of the real
+handler in one of the function's environments (local_stack.environments).
+
+A test that must patch a handler's modules (fault injection) runs that
+function in the test's own process for a while (`LocalFunction.in_process`):
+one event at a time there too, behind a lock.
 """
 
 from __future__ import annotations
@@ -11,58 +16,104 @@ import importlib
 import json
 import sys
 import threading
-import traceback
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local_stack.environments import FunctionError, FunctionPool, LambdaRuntime
 from local_stack.template import ROOT
+from local_stack.worker import FunctionSpec, LambdaContext, error_payload
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-
-@dataclass
-class LambdaContext:
-    """What the Lambda runtime hands a handler, as far as our code reads it."""
-
-    function_name: str
-    memory_limit_in_mb: int = 1024
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = ""
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    function_version: str = "$LATEST"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+__all__ = ["FunctionError", "FunctionRegistry", "LocalFunction", "install_moto_seam"]
 
 
 @dataclass
 class LocalFunction:
-    logical_id: str
-    name: str
-    arn: str
-    handler_path: str
-    code_dir: Path
-    memory: int
-    _handler: Handler | None = None
+    """One function of the template and where its events run."""
+
+    spec: FunctionSpec
+    reserved_concurrency: int | None = None
+    runtime: LambdaRuntime | None = None
+    _in_process: Handler | None = None
+    _in_process_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
-    def handler(self) -> Handler:
-        if self._handler is None:
-            module_name, _, attribute = self.handler_path.rpartition(".")
-            code = str(self.code_dir)
-            if code not in sys.path:
-                sys.path.insert(0, code)
-            module = importlib.import_module(module_name)
-            self._handler = getattr(module, attribute)
-        return self._handler
+    def logical_id(self) -> str:
+        return self.spec.logical_id
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def arn(self) -> str:
+        return self.spec.arn
+
+    @property
+    def code_dir(self) -> Path:
+        return Path(self.spec.code_dir)
+
+    @property
+    def pool(self) -> FunctionPool:
+        if self.runtime is None:
+            raise RuntimeError(f"{self.logical_id} has no runtime: start the stack first")
+        return self.runtime.pool(self.spec, self.reserved_concurrency)
 
     def invoke(self, event: Any) -> Any:
-        context = LambdaContext(self.name, self.memory, invoked_function_arn=self.arn)
-        return self.handler(event, context)
+        """Invoke the function synchronously: its result, or FunctionError with Lambda's error payload."""
+        handler = self._in_process
+        if handler is not None:
+            body, is_error = self._invoke_here(handler, event)
+        else:
+            body, is_error = self.pool.invoke(event)
+        answer = json.loads(body)
+        if is_error:
+            raise FunctionError(answer)
+        return answer
+
+    def _invoke_here(self, handler: Handler, event: Any) -> tuple[str, bool]:
+        request_id = str(uuid.uuid4())
+        context = LambdaContext(
+            self.name,
+            self.spec.memory_mb,
+            self.arn,
+            request_id,
+            int((time.time() + self.spec.timeout_seconds) * 1000),
+        )
+        with self._in_process_lock:  # one event at a time, as in an environment
+            try:
+                return json.dumps(handler(json.loads(json.dumps(event)), context)), False
+            except Exception as error:
+                return json.dumps(error_payload(error)), True
+
+    def module(self) -> Any:
+        """The handler's module, imported in this process (for tooling, such as building the OpenAPI)."""
+        code = str(self.code_dir)
+        if code not in sys.path:
+            sys.path.insert(0, code)
+        return importlib.import_module(self.spec.handler.rpartition(".")[0])
+
+    @contextmanager
+    def in_process(self) -> Iterator[Any]:
+        """Run this function's events in this process for the block, so a test can patch its modules.
+
+        Yields the handler's module. Warm environments are retired afterwards, so
+        no environment outlives a patched block holding state from before it.
+        """
+        module = self.module()
+        self._in_process = getattr(module, self.spec.handler.rpartition(".")[2])
+        try:
+            yield module
+        finally:
+            self._in_process = None
+            if self.runtime is not None:
+                self.pool.retire()
 
 
 class FunctionRegistry:
@@ -70,11 +121,17 @@ class FunctionRegistry:
 
     def __init__(self) -> None:
         self._functions: dict[str, LocalFunction] = {}
-        self.lock = threading.Lock()
+        self.runtime: LambdaRuntime | None = None
 
     def add(self, function: LocalFunction) -> None:
+        function.runtime = self.runtime
         for key in (function.logical_id, function.name, function.arn):
             self._functions[key] = function
+
+    def use_runtime(self, runtime: LambdaRuntime) -> None:
+        self.runtime = runtime
+        for function in self.all():
+            function.runtime = runtime
 
     def get(self, name_or_arn: str) -> LocalFunction:
         key = name_or_arn
@@ -107,17 +164,24 @@ def install_moto_seam(registry: FunctionRegistry) -> None:
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         assert _registry is not None
         payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
-        function = _registry.get(self.function_name)
         try:
-            result = function.invoke(payload)
-        except Exception as error:  # the function failed: report it as Lambda does
-            body = {
-                "errorMessage": str(error),
-                "errorType": type(error).__name__,
-                "stackTrace": traceback.format_exception(error)[-5:],
-            }
-            return json.dumps(body), True, ""
-        return json.dumps(result, default=str), False, ""
+            result = _registry.get(self.function_name).invoke(payload)
+        except FunctionError as error:  # the function failed: report it as Lambda does
+            return json.dumps(error.payload), True, ""
+        return json.dumps(result), False, ""
 
     _invoke_lambda._riveredge = True  # type: ignore[attr-defined]
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+    # S3 invokes its notification targets asynchronously. moto calls them inside PutObject, under the moto
+    # lock, where a function's own AWS calls (from its environment's process) would wait for that lock.
+    from moto.s3 import notifications
+
+    synchronous = notifications._invoke_awslambda
+
+    def _invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+        threading.Thread(
+            target=synchronous, args=(account_id, event_body, fn_arn, region_name), name="s3-notification", daemon=True
+        ).start()
+
+    notifications._invoke_awslambda = _invoke_awslambda

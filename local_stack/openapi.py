@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from local_stack.lambdas import FunctionRegistry
@@ -21,8 +20,7 @@ def merged(registry: FunctionRegistry, title: str = "RiverEdge API") -> dict[str
         "components": {"schemas": {}, "securitySchemes": {}},
     }
     for function in sorted(registry.all(), key=lambda f: f.logical_id):
-        function.handler  # noqa: B018  (imports the module, putting its code on sys.path)
-        module = importlib.import_module(function.handler_path.rsplit(".", 1)[0])
+        module = function.module()
         builder = getattr(module, "openapi", None)
         if builder is None:
             continue

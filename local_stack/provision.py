@@ -11,6 +11,7 @@ import boto3
 
 from local_stack.lambdas import FunctionRegistry, LocalFunction
 from local_stack.template import Resolver, merged_function_properties
+from local_stack.worker import FunctionSpec
 
 LAMBDA_ROLE = "riveredge-local-lambda"
 ORDER = [
@@ -167,28 +168,25 @@ class Provisioner:
     def _serverless_function(self, logical_id: str, resource: dict[str, Any]) -> None:
         raw = merged_function_properties(self.template, logical_id)
         name = self.resolver.resolve(raw.get("FunctionName") or logical_id)
+        timeout = int(raw.get("Timeout", 3))
+        memory = int(raw.get("MemorySize", 128))
         self.client("lambda").create_function(
             FunctionName=name,
             Runtime=raw.get("Runtime", "python3.13"),
             Role=self.role_arn,
             Handler=raw["Handler"],
             Code={"ZipFile": _empty_zip()},
-            Timeout=int(raw.get("Timeout", 15)),
-            MemorySize=int(raw.get("MemorySize", 1024)),
+            Timeout=timeout,
+            MemorySize=memory,
         )
         arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = arn
-        self.registry.add(
-            LocalFunction(
-                logical_id,
-                name,
-                arn,
-                raw["Handler"],
-                self.registry.code_dir(raw["CodeUri"]),
-                int(raw.get("MemorySize", 1024)),
-            )
+        reserved = raw.get("ReservedConcurrentExecutions")
+        spec = FunctionSpec(
+            logical_id, name, arn, raw["Handler"], str(self.registry.code_dir(raw["CodeUri"])), memory, timeout
         )
+        self.registry.add(LocalFunction(spec, int(self.resolver.resolve(reserved)) if reserved else None))
 
     def _serverless_statemachine(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
@@ -245,17 +243,26 @@ class Provisioner:
         # Served by the local gateway (local_stack.gateway), not by moto.
         self.resolver.refs[logical_id] = "local"
 
-    def function_environment(self) -> dict[str, str]:
-        """The union of every function's resolved environment (one process runs them all)."""
-        merged: dict[str, str] = {}
+    def function_environments(self) -> dict[str, dict[str, str]]:
+        """Each function's resolved environment (Globals merged), by logical id."""
+        found: dict[str, dict[str, str]] = {}
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] != "AWS::Serverless::Function":
                 continue
             variables = self.resolver.resolve(
                 merged_function_properties(self.template, logical_id)["Environment"]["Variables"]
             )
-            for key, value in variables.items():
-                if key in merged and merged[key] != str(value):
-                    raise ValueError(f"functions disagree on {key}: {merged[key]!r} vs {value!r}")
-                merged[key] = str(value)
-        return merged
+            found[logical_id] = {key: str(value) for key, value in variables.items()}
+        return found
+
+
+def shared_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The variables no two functions disagree on (what code outside any function, such as a test, may read)."""
+    merged: dict[str, str] = {}
+    conflicting: set[str] = set()
+    for variables in environments.values():
+        for key, value in variables.items():
+            if key in merged and merged[key] != value:
+                conflicting.add(key)
+            merged.setdefault(key, value)
+    return {key: value for key, value in merged.items() if key not in conflicting}

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
 
-from local_stack import eventbus, serialise
+from local_stack import dynamodb, eventbus, serialise
+from local_stack.environments import LambdaRuntime
 from local_stack.gateway import Gateway, GatewayResponse
 from local_stack.lambdas import FunctionRegistry, install_moto_seam
-from local_stack.provision import Provisioner
+from local_stack.provision import Provisioner, shared_environment
 from local_stack.scheduler import LocalScheduler
 from local_stack.template import ROOT, Resolver, load, parameter_defaults
 
@@ -66,47 +68,91 @@ class Reply:
         return next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
 
 
-class LocalStack:
-    """Everything template.yaml declares, running on this machine."""
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
 
-    def __init__(self, *, moto_port: int | None = None, parameters: dict[str, Any] | None = None) -> None:
-        self.moto_port = moto_port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LocalStack:
+    """Everything template.yaml declares, running on this machine.
+
+    moto runs as a server in this process (on `moto_port`, or a free port) and
+    every function runs in execution environments of its own that call it over
+    HTTP, as deployed functions call AWS. `function_environment` adds variables
+    to every function's environment (after the template's); `function_log`
+    sends the functions' output to a file instead of this process's.
+    """
+
+    def __init__(
+        self,
+        *,
+        moto_port: int | None = None,
+        parameters: dict[str, Any] | None = None,
+        function_environment: dict[str, str] | None = None,
+        function_log: str | None = None,
+        concurrency: int | None = None,
+    ) -> None:
+        self.moto_port = moto_port or free_port()
         # links in mail point at the local API unless told otherwise
         self.parameters = {"Stage": STAGE, "AppBaseUrl": "http://127.0.0.1:3000", **(parameters or {})}
+        self.function_overrides = dict(function_environment or {})
+        self.function_log = function_log
+        self.concurrency = concurrency
         self.registry = FunctionRegistry()
-        self._mock: Any = None
         self._server: Any = None
         self.gateway: Gateway
         self.scheduler: LocalScheduler
+        self.runtime: LambdaRuntime
         self.environment: dict[str, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> LocalStack:
         prepare_environment()
         from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
 
-        if self.moto_port is not None:
-            from moto.server import ThreadedMotoServer
-
-            default_user_config["stepfunctions"] = {"execute_state_machine": True}
-            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-            self._server.start()
-            os.environ["MOTO_PORT"] = str(self.moto_port)
-            os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto_port}"
-        else:
-            from moto import mock_aws
-
-            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-            self._mock.start()
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per AWS request
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._server.start()
+        os.environ["MOTO_PORT"] = str(self.moto_port)
+        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto_port}"
+        if "riveredge.aws" in sys.modules:  # clients made before the endpoint was known
+            sys.modules["riveredge.aws"].reset_clients()
+        if "riveredge.db.base" in sys.modules:
+            sys.modules["riveredge.db.base"]._connection.cache_clear()
         serialise.install()
+        dynamodb.install()
         install_moto_seam(self.registry)
         eventbus.install(self.registry)
         template = load()
         self.resolver = Resolver(parameter_defaults(template, self.parameters), ACCOUNT_ID, REGION)
         provisioner = Provisioner(template, self.resolver, self.registry)
         provisioner.run()
-        self.environment = provisioner.function_environment()
+        environments = provisioner.function_environments()
+        self.environment = shared_environment(environments)
         os.environ.update(self.environment)
+        base = dict(os.environ)
+        layer = str(ROOT / "layers" / "platform")
+        for function in self.registry.all():
+            function.spec = replace(
+                function.spec,
+                # AWS_SDK_UA_APP_ID names the function in its SDK's User-Agent (local_stack.calls counts by it)
+                environment={
+                    **base,
+                    **environments[function.logical_id],
+                    "AWS_SDK_UA_APP_ID": function.logical_id,
+                    **self.function_overrides,
+                },
+                sys_path=(layer, str(ROOT)),
+                log_path=self.function_log,
+            )
+        self.runtime = LambdaRuntime(self.function_log, self.concurrency)
+        self.registry.use_runtime(self.runtime)
         for function in self.registry.all():
             code = str(function.code_dir)
             if code not in sys.path:
@@ -118,8 +164,8 @@ class LocalStack:
     def stop(self) -> None:
         if hasattr(self, "scheduler"):
             self.scheduler.stop()
-        if self._mock is not None:
-            self._mock.stop()
+        if hasattr(self, "runtime"):
+            self.runtime.stop()
         if self._server is not None:
             self._server.stop()
 
@@ -186,6 +232,17 @@ class LocalStack:
             }
             for m in messages
         ]
+
+    def stats(self) -> dict[str, Any]:
+        """Memory of the stack's processes, the data it holds, its environments (GET /_local/stats)."""
+        from local_stack import stats
+
+        return {
+            "memory": stats.memory(named=self.runtime.named_pids()),
+            "data": stats.data(ACCOUNT_ID, REGION),
+            "environments": self.runtime.sizes(),
+            "invocations": self.runtime.count,
+        }
 
     def openapi(self) -> dict[str, Any]:
         from local_stack.openapi import merged

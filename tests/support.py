@@ -9,27 +9,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import botocore.client
+from local_stack import calls
 
 PASSWORD = "Correct-horse-42"
+# What the functions get under test on top of the template: argon2id at its cheapest (refused outside STAGE=local).
+TEST_FUNCTION_ENVIRONMENT = {"PASSWORD_HASH_PROFILE": "test"}
 
 
 @contextmanager
-def dynamodb_calls() -> Iterator[Counter[str]]:
-    """Count the DynamoDB requests made inside the block, by operation name."""
+def dynamodb_calls(caller: str | None = calls.EVERYONE) -> Iterator[Counter[str]]:
+    """Count the DynamoDB requests the stack's moto answers inside the block, by operation name.
+
+    Every function's and the test's own; only one function's (its logical id) when `caller` is given.
+    """
     counts: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation_name: str, api_params: Any) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            counts[operation_name] += 1
-        return original(self, operation_name, api_params)
-
-    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
+    with calls.recording() as recorded:
         yield counts
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    counts.update(recorded.operations("dynamodb", caller))
 
 
 def claims_of(token: str) -> dict[str, Any]:

@@ -53,18 +53,35 @@ def schemathesis_run(base_url: str, token: str, workdir: Path, *filters: str) ->
 
 
 @pytest.fixture(scope="module")
-def tokens(sign_in: Callable[[str, str], str]) -> dict[str, dict[str, str]]:
-    """Every token the runs use, taken before any of them: the fuzzer's wrong passwords lock accounts out."""
-    return {name: {"run": sign_in(*who), "sign-out": sign_in(*who)} for name, who in CALLERS.items()}
+def sessions(sign_in_tokens: Callable[[str, str], dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The refresh token of every session the runs use, signed in before any run: the fuzzer's wrong passwords
+    lock accounts out. Each run refreshes its session just before it starts, so no access token expires in a
+    long suite."""
+    return {
+        name: {kind: sign_in_tokens(*who)["refresh_token"] for kind in ("run", "sign-out")}
+        for name, who in CALLERS.items()
+    }
+
+
+@pytest.fixture
+def tokens(sessions: dict[str, dict[str, str]], refresh: Callable[[str], dict[str, str]]) -> Callable[[str, str], str]:
+    """A fresh access token of the caller's session of that kind."""
+
+    def fresh(caller: str, kind: str) -> str:
+        rotated = refresh(sessions[caller][kind])
+        sessions[caller][kind] = rotated["refresh_token"]
+        return str(rotated["access_token"])
+
+    return fresh
 
 
 # Sign-out first, and acme's runs before the operator's: the operator's run may suspend acme (its tokens then stop).
 @pytest.mark.parametrize("caller", list(CALLERS))
 def test_sign_out_answers_as_documented(
-    caller: str, local_stack_url: str, tokens: dict[str, dict[str, str]], tmp_path: Path
+    caller: str, local_stack_url: str, tokens: Callable[[str, str], str], tmp_path: Path
 ) -> None:
     # Given a session of its own, which the first sign-out ends
-    token = tokens[caller]["sign-out"]
+    token = tokens(caller, "sign-out")
 
     # When schemathesis calls the sign-out with generated input
     run = schemathesis_run(local_stack_url, token, tmp_path, "--include-path", LOGOUT)
@@ -75,10 +92,10 @@ def test_sign_out_answers_as_documented(
 
 @pytest.mark.parametrize("caller", list(CALLERS))
 def test_api_answers_as_documented(
-    caller: str, local_stack_url: str, tokens: dict[str, dict[str, str]], tmp_path: Path
+    caller: str, local_stack_url: str, tokens: Callable[[str, str], str], tmp_path: Path
 ) -> None:
     # Given a caller signed in (signing out is left to the test above: it would end the run's session)
-    token = tokens[caller]["run"]
+    token = tokens(caller, "run")
 
     # When schemathesis calls every other operation with generated input, valid and invalid
     run = schemathesis_run(local_stack_url, token, tmp_path, "--exclude-path", LOGOUT)

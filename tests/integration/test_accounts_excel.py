@@ -25,7 +25,7 @@ from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 
 from local_stack.stack import LocalStack, Reply
 from tests.integration.accounts import make_role, make_user
-from tests.integration.conftest import TenantFixture, login, make_tenant
+from tests.integration.conftest import Account, InProcess, TenantFixture, login, make_tenant
 from tests.support import PASSWORD, claims_of, dynamodb_calls, problem_without_request_id
 
 HEADERS = ["email", "name", "phone", "department_code", "position_code", "roles"]
@@ -55,8 +55,8 @@ def _created(reply: Reply) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def org(stack: LocalStack, operator_token: str) -> Org:
-    tenant = make_tenant(stack, operator_token, f"xl-{uuid.uuid4().hex[:8]}")
+def org(stack: LocalStack, operator: Account) -> Org:
+    tenant = make_tenant(stack, operator, f"xl-{uuid.uuid4().hex[:8]}")
 
     def department(name: str) -> dict[str, Any]:
         body = {"name": name, "code": _code(name[:3].upper())}
@@ -361,8 +361,9 @@ def test_the_same_idempotency_key_imports_once(stack: LocalStack, org: Org) -> N
 
 
 def test_a_mail_that_fails_is_reported_and_the_others_are_sent(
-    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("AccountsExcelFunction")  # the test patches its modules
     from accounts_excel import repository
 
     # Given SES refusing mail to one address
@@ -440,8 +441,9 @@ def test_a_workbook_with_an_entity_declaration_is_refused(stack: LocalStack, org
 
 
 def test_a_zip_bomb_is_refused_without_inflating_it(
-    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("AccountsExcelFunction")  # the test patches its modules
     from accounts_excel import service
 
     monkeypatch.setattr(service, "SYNC_MAX_BYTES", 256 * 1024)  # answered in the request, so the 422 shows
@@ -468,8 +470,9 @@ def test_a_workbook_inflating_beyond_the_total_cap_is_refused(stack: LocalStack)
 
 
 def test_a_sheet_claiming_a_million_rows_is_not_walked_to_its_end(
-    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("AccountsExcelFunction")  # the test patches its modules
     from accounts_excel import workbooks
 
     # Given a sheet claiming A1:F1048576, with one account in row 2 and another in its very last row
@@ -506,7 +509,10 @@ def test_a_sheet_claiming_a_million_rows_is_not_walked_to_its_end(
     assert _stored(org.tenant, near) is not None and _stored(org.tenant, far) is None
 
 
-def test_more_than_10000_rows_are_refused(stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_than_10000_rows_are_refused(
+    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
+) -> None:
+    in_process("AccountsExcelFunction")  # the test patches its modules
     from accounts_excel import service
 
     monkeypatch.setattr(service, "SYNC_MAX_BYTES", 256 * 1024)  # answered in the request, so the 422 shows
@@ -746,8 +752,9 @@ def test_the_export_is_limited_to_the_callers_data_scope(stack: LocalStack, org:
 
 
 def test_an_export_beyond_the_cap_asks_for_narrower_filters(
-    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("AccountsExcelFunction")  # the test patches its modules
     from accounts_excel import service
 
     # Given a cap lower than the accounts of the organisation

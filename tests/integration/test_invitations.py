@@ -16,7 +16,7 @@ from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
 from tests.integration.accounts import make_user
-from tests.integration.conftest import TenantFixture, login, make_tenant
+from tests.integration.conftest import Account, InProcess, TenantFixture, login, make_tenant
 from tests.support import PASSWORD, claims_of, problem_without_request_id
 
 MISSING_CODE = "NoSuchCodeAtAll_0000"
@@ -191,9 +191,9 @@ def test_revoke_an_invitation(stack: LocalStack, acme: TenantFixture) -> None:
 
 # -- bad input ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def quiet(stack: LocalStack, operator_token: str) -> TenantFixture:
+def quiet(stack: LocalStack, operator: Account) -> TenantFixture:
     """A tenant in which no invitation is ever stored."""
-    return make_tenant(stack, operator_token, "invitations-quiet")
+    return make_tenant(stack, operator, "invitations-quiet")
 
 
 @pytest.mark.parametrize(
@@ -369,8 +369,9 @@ def test_an_invitation_creates_at_most_max_uses_accounts(stack: LocalStack, acme
 
 
 def test_racing_registrations_cannot_exceed_max_uses(
-    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("InvitationsFunction")  # the test patches its modules
     from invitations import repository
 
     # Given registrations that all checked the invitation before any of them wrote (a race for its uses)

@@ -14,7 +14,7 @@ from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
 from tests.integration.accounts import make_user
-from tests.integration.conftest import TenantFixture
+from tests.integration.conftest import InProcess, TenantFixture
 from tests.support import dynamodb_calls, problem_without_request_id
 
 MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -365,8 +365,9 @@ def test_an_item_with_children_cannot_be_deleted(stack: LocalStack, acme: Tenant
 
 
 def test_a_delete_that_raced_a_new_child_is_refused(
-    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("MenusFunction")  # the test patches its modules
     # Given an item read while it had no children
     parent = _create(stack, acme.admin_token, name="Racy")
     stale = _stored(acme.id, parent["id"])
@@ -492,8 +493,9 @@ def test_each_route_needs_its_permission(stack: LocalStack, acme: TenantFixture)
 
 
 def test_an_edit_that_raced_another_edit_is_412(
-    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("MenusFunction")  # the test patches its modules
     # Given an item read at version 1, then changed by someone else
     item = _create(stack, acme.admin_token, name="Contested")
     stale = _stored(acme.id, item["id"])
@@ -508,8 +510,9 @@ def test_an_edit_that_raced_another_edit_is_412(
 
 
 def test_an_edit_keeps_the_children_counted_meanwhile(
-    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, acme: TenantFixture, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("MenusFunction")  # the test patches its modules
     # Given a parent read before a child was added (adding a child leaves the parent's version as it is)
     parent = _create(stack, acme.admin_token, name="Busy")
     stale = _stored(acme.id, parent["id"])

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import botocore.client
 import pytest
 from riveredge import keys, passwords
 from riveredge.clock import new_id
@@ -16,8 +15,9 @@ from riveredge.db.accounts import create_user
 from riveredge.db.models import Department, DepartmentCode, OperationLogEntry, Role, User
 from riveredge.scope import Scope, use_scope
 
+from local_stack import calls
 from local_stack.stack import LocalStack, Reply
-from tests.integration.conftest import TenantFixture, login
+from tests.integration.conftest import InProcess, TenantFixture, login
 from tests.support import PASSWORD, dynamodb_calls
 
 MISSING = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -95,18 +95,9 @@ def _member_paths(tenant: TenantFixture, user_ids: list[str]) -> list[str | None
 def _transaction_sizes() -> Iterator[list[int]]:
     """The number of items of every TransactWriteItems sent inside the block."""
     sizes: list[int] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
-        if operation_name == "TransactWriteItems":
-            sizes.append(len(api_params["TransactItems"]))
-        return original(self, operation_name, api_params)
-
-    botocore.client.BaseClient._make_api_call = recording  # type: ignore[method-assign]
-    try:
+    with calls.recording() as recorded:
         yield sizes
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    sizes.extend(recorded.sizes("TransactWriteItems"))
 
 
 def _stored_department(tenant: TenantFixture, department_id: str) -> Department:
@@ -516,8 +507,9 @@ def test_a_large_subtree_moves_in_transactions_of_at_most_100_items(
 
 
 def test_an_interrupted_move_is_finished_by_repeating_it(
-    stack: LocalStack, fresh_tenant: TenantFixture, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, fresh_tenant: TenantFixture, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("OrganisationFunction")  # the test patches its modules
     from organisation import repository
 
     token = fresh_tenant.admin_token

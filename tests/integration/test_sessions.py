@@ -20,7 +20,7 @@ from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 from ulid import ULID
 
 from local_stack.stack import LocalStack
-from tests.integration.conftest import TenantFixture, login, make_tenant
+from tests.integration.conftest import Account, InProcess, TenantFixture, login, make_tenant
 from tests.support import PASSWORD, claims_of, dynamodb_calls, problem_without_request_id
 
 UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -28,9 +28,9 @@ UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 # -- fixtures and helpers ----------------------------------------------------------------
 @pytest.fixture
-def org(stack: LocalStack, operator_token: str) -> TenantFixture:
+def org(stack: LocalStack, operator: Account) -> TenantFixture:
     """A tenant of this test's own (its login log and sessions hold only what the test does)."""
-    return make_tenant(stack, operator_token, f"sess-{uuid.uuid4().hex[:10]}")
+    return make_tenant(stack, operator, f"sess-{uuid.uuid4().hex[:10]}")
 
 
 def _role(tenant_id: str, permissions: list[str]) -> str:
@@ -273,8 +273,9 @@ def test_the_export_is_a_workbook_with_neutralised_cells(stack: LocalStack, org:
 
 
 def test_the_export_refuses_more_rows_than_its_cap(
-    stack: LocalStack, org: TenantFixture, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, org: TenantFixture, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
+    in_process("SessionsFunction")  # the test patches its modules
     from sessions import service
 
     # Given a cap of two rows (10,000 in production) and three matching entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from riveredge import passwords
@@ -10,7 +11,17 @@ from riveredge.errors import ValidationError
 from riveredge.http import problems
 
 
-def test_passwords_hash_with_argon2id_and_verify() -> None:
+@pytest.fixture
+def profile(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The hasher chosen afresh from the environment this test sets (and again after it)."""
+    monkeypatch.delenv("PASSWORD_HASH_PROFILE", raising=False)
+    passwords._hasher.cache_clear()
+    yield monkeypatch
+    passwords._hasher.cache_clear()
+
+
+def test_passwords_hash_with_argon2id_and_verify(profile: pytest.MonkeyPatch) -> None:
+    # Given no profile: OWASP's parameters
     hashed = passwords.hash_password("Correct-horse-42")
     assert hashed.startswith("$argon2id$")
     assert "m=19456,t=2,p=1" in hashed
@@ -18,6 +29,27 @@ def test_passwords_hash_with_argon2id_and_verify() -> None:
     assert not passwords.verify_password(hashed, "correct-horse-42")
     assert not passwords.verify_password(None, "Correct-horse-42")
     assert not passwords.verify_password("not-a-hash", "x")
+
+
+def test_the_cheap_test_profile_is_only_for_the_local_stage(profile: pytest.MonkeyPatch) -> None:
+    owasp = passwords.hash_password("Correct-horse-42")
+    passwords._hasher.cache_clear()
+    # Given the test profile in a deployed stage, the hasher refuses to start
+    profile.setenv("PASSWORD_HASH_PROFILE", "test")
+    profile.setenv("STAGE", "prod")
+    with pytest.raises(ValueError, match="STAGE=local"):
+        passwords.hash_password("Correct-horse-42")
+    # In the local stage it hashes cheaply, and verifies what OWASP's parameters hashed
+    profile.setenv("STAGE", "local")
+    passwords._hasher.cache_clear()
+    assert "m=8,t=1,p=1" in passwords.hash_password("Correct-horse-42")
+    assert passwords.verify_password(owasp, "Correct-horse-42")
+
+
+def test_an_unknown_profile_is_refused(profile: pytest.MonkeyPatch) -> None:
+    profile.setenv("PASSWORD_HASH_PROFILE", "fastest")
+    with pytest.raises(ValueError, match="PASSWORD_HASH_PROFILE"):
+        passwords.hash_password("Correct-horse-42")
 
 
 @pytest.mark.parametrize(

