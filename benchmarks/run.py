@@ -1,6 +1,7 @@
-"""`make bench`: cold-import ratios of every Lambda function and DynamoDB calls per request.
+"""`make bench`: cold-import ratios of every Lambda function, DynamoDB calls per request, the account import, a soak.
 
-    python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--skip-import] [--strict]
+    python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--skip-import] [--skip-soak]
+                             [--soak-requests 10000] [--strict]
 
 A report, not a test: wall-clock numbers are printed, never asserted. With
 --strict the exit status is 1 when a DynamoDB call-count target is missed
@@ -224,6 +225,23 @@ def report_import(checks: list[Check]) -> None:
         checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
 
 
+# -- 4. soak ---------------------------------------------------------------------------------
+def report_soak(requests: int, clients: int, checks: list[Check]) -> None:
+    from benchmarks import soak
+
+    section(
+        f"4. Soak: {requests:,} mixed requests against `python -m local_stack` (targets: memory growth beyond the "
+        f"data <= {soak.MEMORY_TARGET_MB:.0f} MB, p99 at the end <= {soak.LATENCY_RATIO_TARGET}x the start)"
+    )
+    print("See benchmarks/soak.py for the mix and what each number covers.\n")
+    progress(f"soak: starting the stack, then {requests} requests from {clients} clients")
+    started = time.perf_counter()
+    result = soak.measure(requests, clients)
+    progress(f"soak measured in {time.perf_counter() - started:.1f} s")
+    for name, value, target, met in soak.report(result):
+        checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
+
+
 # -- summary ---------------------------------------------------------------------------------
 def report_summary(checks: list[Check], elapsed: float) -> None:
     section("Summary")
@@ -242,6 +260,8 @@ def main() -> int:
     parser.add_argument("--skip-imports", action="store_true", help="leave out the cold-import section")
     parser.add_argument("--skip-calls", action="store_true", help="leave out the DynamoDB section")
     parser.add_argument("--skip-import", action="store_true", help="leave out the 10,000-row account import")
+    parser.add_argument("--skip-soak", action="store_true", help="leave out the soak of the running stack")
+    parser.add_argument("--soak-requests", type=int, default=10_000, help="requests of the soak (default 10,000)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a DynamoDB call-count target is missed")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # interleave with progress on stderr
@@ -268,6 +288,13 @@ def main() -> int:
             traceback.print_exc()
             print(f"\nERROR: the account import section failed: {error}")
             checks.append(Check("account import", "error", "-", "ERROR"))
+    if not args.skip_soak:
+        try:
+            report_soak(args.soak_requests, 8, checks)
+        except Exception as error:  # the stack could not be soaked: say so, still print the summary
+            traceback.print_exc()
+            print(f"\nERROR: the soak section failed: {error}")
+            checks.append(Check("soak", "error", "-", "ERROR"))
     report_summary(checks, time.perf_counter() - started)
     if any(c.result == "ERROR" for c in checks):
         return 2  # the benchmark itself could not run

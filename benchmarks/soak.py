@@ -3,11 +3,14 @@
     python benchmarks/soak.py [--requests 10000] [--clients 8]     # starts its own `python -m local_stack`
 
 The mix (weights per 100 requests): reads 55 (me, accounts, roles, departments, my menus, a tenant), writes 20
-(departments, role updates, accounts with a password), sign-ins 16 (login 10, refresh 6), imports 5 (a small
-workbook uploaded through its presigned form, then imported: invited accounts and their mails) and async work 4
-(tenants created by the operator: an onboarding execution each, and a tenant suspended and resumed). Every
-answer must be the one the API documents for that request (2xx, or 412 for a role update that lost a race);
-anything else is counted as an error with its status.
+(a department created and deleted, a role updated, an account with a password created and deleted), sign-ins 16
+(login 10, refresh 6), imports 5 (a small workbook uploaded through its presigned form and imported: invited
+accounts and their mails; then those accounts deleted in one batch) and async work 4 (tenants created by the
+operator: an onboarding execution each; a tenant suspended and resumed). What the reads list stays the same
+size, so a request at the end does the same work as at the start; sessions, sign-in and operation logs, mail,
+uploads and tenants accumulate, as they would. Every answer must be the one the API documents (2xx, or 412
+for a role update that lost a race); anything else is counted with its status. One request at a time per
+client, each client renewing its access token before it expires.
 
 Measured, from outside the stack:
 - latency of every request, p50 and p99 over the first and the last tenth of the run (after a warm-up);
@@ -90,6 +93,16 @@ class SoakResult:
         after = self.end_stats["memory"]["by_process"]
         return float(sum(after[pid][measure] - before[pid][measure] for pid in before if pid in after))
 
+    def growth_by_role(self) -> dict[str, float]:
+        """PSS growth (MB) of the processes there at the start, by role (the stack, each function's environments)."""
+        before = self.start_stats["memory"]["by_process"]
+        after = self.end_stats["memory"]["by_process"]
+        grown: dict[str, float] = {}
+        for pid, was in before.items():
+            if pid in after:
+                grown[was["role"]] = grown.get(was["role"], 0.0) + after[pid]["pss_mb"] - was["pss_mb"]
+        return grown
+
     @property
     def started_environments(self) -> tuple[int, float]:
         """Environments started during the run (after the warm-up), and their memory (PSS, MB)."""
@@ -126,7 +139,16 @@ class Client:
         self.tenant, self.email, self.password = tenant, email, password
         self.refresh_token = ""
         self.token = ""
+        self.expires = 0.0
+        self.lock = threading.Lock()  # one request at a time per client: a refresh rotates its tokens
         self.sign_in()
+
+    def _keep(self, answer: Any) -> Any:
+        if answer.status_code == 200:
+            tokens = answer.json()
+            self.token, self.refresh_token = tokens["access_token"], tokens["refresh_token"]
+            self.expires = time.time() + float(tokens.get("expires_in", 900))
+        return answer
 
     def sign_in(self) -> Any:
         answer = self.http.post(
@@ -134,17 +156,15 @@ class Client:
             json={"tenant": self.tenant, "email": self.email, "password": self.password},
             timeout=60,
         )
-        if answer.status_code == 200:
-            self.token, self.refresh_token = answer.json()["access_token"], answer.json()["refresh_token"]
-        return answer
+        return self._keep(answer)
 
     def refresh(self) -> Any:
         answer = self.http.post(f"{self.base}/api/auth/refresh", json={"refresh_token": self.refresh_token}, timeout=60)
-        if answer.status_code == 200:
-            self.token, self.refresh_token = answer.json()["access_token"], answer.json()["refresh_token"]
-        return answer
+        return self._keep(answer)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.expires - time.time() < 120:  # a long soak outlives an access token: refresh it first
+            self.refresh()
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
         return self.http.request(method, f"{self.base}{path}", headers=headers, timeout=60, **kwargs)
 
@@ -183,7 +203,7 @@ class Mix:
             ("read: roles", 10, lambda c: (c.call("GET", "/api/roles"), (200,))),
             ("read: departments", 10, lambda c: (c.call("GET", "/api/departments"), (200,))),
             ("read: my menus", 5, lambda c: (c.call("GET", "/api/menus/mine"), (200,))),
-            ("read: tenant", 5, lambda c: (self.operator.call("GET", f"/api/tenants/{self.tenant_id}"), (200,))),
+            ("read: tenant", 5, lambda c: (self.operator_call("GET", f"/api/tenants/{self.tenant_id}"), (200,))),
             ("write: department", 8, self.create_department),
             ("write: role update", 6, self.update_role),
             ("write: account", 6, self.create_account),
@@ -199,8 +219,13 @@ class Mix:
         return f"{next(self.counter):06d}{uuid.uuid4().hex[:4]}"
 
     def create_department(self, client: Client) -> tuple[Any, tuple[int, ...]]:
+        """A department created, then deleted (the tree every read lists stays the same size)."""
         code = f"SOAK-{self.unique()}".upper()
-        return client.call("POST", "/api/departments", json={"name": f"Soak {code}", "code": code}), (201,)
+        created = client.call("POST", "/api/departments", json={"name": f"Soak {code}", "code": code})
+        if created.status_code != 201:
+            return created, (201,)
+        department = created.json()
+        return client.call("DELETE", f"/api/departments/{department['id']}?version={department['version']}"), (204,)
 
     def update_role(self, client: Client) -> tuple[Any, tuple[int, ...]]:
         role = random.choice(self.roles)
@@ -209,10 +234,16 @@ class Mix:
         return client.call("PUT", f"/api/roles/{role['id']}", json=body), (200, 412)  # 412: another client won
 
     def create_account(self, client: Client) -> tuple[Any, tuple[int, ...]]:
+        """An account created with a password, then deleted."""
         body = {"email": f"soak-{self.unique()}@soak.example", "name": "Soak", "password": PASSWORD}
-        return client.call("POST", "/api/users", json=body), (201,)
+        created = client.call("POST", "/api/users", json=body)
+        if created.status_code != 201:
+            return created, (201,)
+        account = created.json()
+        return client.call("DELETE", f"/api/users/{account['id']}?version={account['version']}"), (204,)
 
     def import_workbook(self, client: Client) -> tuple[Any, tuple[int, ...]]:
+        stem = f"imp-{self.unique()}"
         form = client.call("POST", "/api/users/imports/uploads")
         if form.status_code != 200:
             return form, (200,)
@@ -220,12 +251,24 @@ class Mix:
         upload = client.http.post(
             fields["url"],
             data=fields["fields"],
-            files={"file": ("accounts.xlsx", _workbook(3, f"imp-{self.unique()}"), XLSX)},
+            files={"file": ("accounts.xlsx", _workbook(3, stem), XLSX)},
             timeout=60,
         )
         if upload.status_code >= 300:
             return upload, (204,)
-        return client.call("POST", "/api/users/imports", json={"key": fields["key"]}), (200, 202)
+        imported = client.call("POST", "/api/users/imports", json={"key": fields["key"]})
+        if imported.status_code != 200:
+            return imported, (200,)
+        # then the imported accounts go again, in one batch (the tenant's accounts stay as many)
+        found = client.call("GET", f"/api/users?limit=20&q={stem}").json()["items"]
+        ids = [a["id"] for a in found]
+        if not ids:
+            return imported, (200,)
+        return client.call("POST", "/api/users/batch", json={"action": "delete", "user_ids": ids}), (200,)
+
+    def operator_call(self, method: str, path: str, **kwargs: Any) -> Any:
+        with self.operator.lock:  # every client's thread shares the one operator
+            return self.operator.call(method, path, **kwargs)
 
     def create_tenant(self, client: Client) -> tuple[Any, tuple[int, ...]]:
         code = f"soak-{self.unique()}"
@@ -235,35 +278,41 @@ class Mix:
             "tier": "standard",
             "admin": {"email": f"admin@{code}.example", "name": "Soak Admin", "password": PASSWORD},
         }
-        return self.operator.call("POST", "/api/tenants", json=body), (201,)
+        return self.operator_call("POST", "/api/tenants", json=body), (201,)
 
     def suspend_and_resume(self, client: Client) -> tuple[Any, tuple[int, ...]]:
-        tenants = self.operator.call("GET", "/api/tenants?limit=50").json()["items"]
+        tenants = self.operator_call("GET", "/api/tenants?limit=50").json()["items"]
         soaked = [t for t in tenants if t["code"].startswith("soak-") and t["status"] == "active"]
         if not soaked:
-            return self.operator.call("GET", "/api/tenants?limit=1"), (200,)
+            return self.operator_call("GET", "/api/tenants?limit=1"), (200,)
         tenant = random.choice(soaked)
-        suspended = self.operator.call("POST", f"/api/tenants/{tenant['id']}/suspend", json={})
+        suspended = self.operator_call("POST", f"/api/tenants/{tenant['id']}/suspend", json={})
         if suspended.status_code != 200:
             return suspended, (200,)
-        return self.operator.call("POST", f"/api/tenants/{tenant['id']}/resume", json={}), (200,)
+        return self.operator_call("POST", f"/api/tenants/{tenant['id']}/resume", json={}), (200,)
 
     def one(self, n: int) -> Sample:
         (kind, _, send) = random.choices(self.kinds, weights=self.weights)[0]
         client = self.admins[n % len(self.admins)]
-        started = time.perf_counter()
-        try:
-            answer, expected = send(client)
-            status = int(answer.status_code)
-        except Exception:  # a broken connection or a timeout counts as an error, not a crash of the soak
-            status, expected = 0, (200,)
-        ms = (time.perf_counter() - started) * 1000
+        with client.lock:
+            started = time.perf_counter()
+            try:
+                answer, expected = send(client)
+                status = int(answer.status_code)
+            except Exception:  # a broken connection or a timeout counts as an error, not a crash of the soak
+                status, expected = 0, (200,)
+            ms = (time.perf_counter() - started) * 1000
         return Sample(kind, status, ms, status in expected)
 
 
 def _dynamodb_timing(moto_url: str, table: str, tenant_id: str) -> dict[str, float]:
     """Median time of a GetItem and of a Query straight to moto (no application code in between)."""
     import boto3
+
+    from local_stack.stack import prepare_environment
+
+    prepare_environment()
+    from riveredge.scope import tenant_scope, use_scope  # the tenant guard checks these requests too
 
     client = boto3.session.Session().client(
         "dynamodb",
@@ -274,6 +323,14 @@ def _dynamodb_timing(moto_url: str, table: str, tenant_id: str) -> dict[str, flo
     )
     key = {"pk": {"S": f"T#{tenant_id}#TENANT"}, "sk": {"S": "TENANT"}}
     timings: dict[str, list[float]] = {"GetItem": [], "Query": []}
+    with use_scope(tenant_scope(tenant_id)):
+        _time_requests(client, table, key, tenant_id, timings)
+    return {op: statistics.median(values) for op, values in timings.items()}
+
+
+def _time_requests(
+    client: Any, table: str, key: dict[str, Any], tenant_id: str, timings: dict[str, list[float]]
+) -> None:
     for _ in range(50):
         started = time.perf_counter()
         client.get_item(TableName=table, Key=key)
@@ -286,7 +343,6 @@ def _dynamodb_timing(moto_url: str, table: str, tenant_id: str) -> dict[str, flo
             Limit=20,
         )
         timings["Query"].append((time.perf_counter() - started) * 1000)
-    return {op: statistics.median(values) for op, values in timings.items()}
 
 
 def run(
@@ -364,6 +420,10 @@ def report(result: SoakResult) -> list[tuple[str, str, str, bool]]:
         f"{result.growth_beyond_data_mb:.1f} MB.\nEnvironments started during the run (concurrency reached a new "
         f"high; capped per function): {started}, {started_mb:.0f} MB PSS"
     )
+    grown = ", ".join(
+        f"{role.removeprefix('riveredge-local-')} {mb:+.0f}" for role, mb in sorted(result.growth_by_role().items())
+    )
+    print(f"PSS growth by role (MB): {grown}")
     return [
         (
             "soak: memory growth beyond the data (MB)",

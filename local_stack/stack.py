@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from local_stack import dynamodb, eventbus, serialise
+from local_stack import dispatch, dynamodb, eventbus, serialise, tracking
 from local_stack.environments import LambdaRuntime
 from local_stack.gateway import Gateway, GatewayResponse
 from local_stack.lambdas import FunctionRegistry, install_moto_seam
@@ -115,6 +115,7 @@ class LocalStack:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        dispatch.install()
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per AWS request
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
@@ -126,6 +127,7 @@ class LocalStack:
         if "riveredge.db.base" in sys.modules:
             sys.modules["riveredge.db.base"]._connection.cache_clear()
         serialise.install()
+        tracking.install()
         dynamodb.install()
         install_moto_seam(self.registry)
         eventbus.install(self.registry)

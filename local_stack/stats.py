@@ -50,8 +50,20 @@ def _kb(path: Path, field: str) -> int:
     return 0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
 def memory(root: int | None = None, named: dict[int, str] | None = None) -> dict[str, Any]:
-    """Resident and proportional memory of the process tree, in MB; `named` gives processes their role."""
+    """Resident and proportional memory (MB) and CPU time (s) of the process tree; `named` gives processes their
+    role."""
     pids = process_tree(root)
     own = root or os.getpid()
     by_role: dict[str, dict[str, float]] = {}
@@ -61,9 +73,15 @@ def memory(root: int | None = None, named: dict[int, str] | None = None) -> dict
         rss, pss = _kb(Path(f"/proc/{pid}/status"), "VmRSS"), _kb(Path(f"/proc/{pid}/smaps_rollup"), "Pss")
         rss_total, pss_total = rss_total + rss, pss_total + pss
         role = "stack" if pid == own else (named or {}).get(pid, "other")
-        by_process[str(pid)] = {"role": role, "rss_mb": round(rss / 1024, 1), "pss_mb": round(pss / 1024, 1)}
-        entry = by_role.setdefault(role, {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0})
+        by_process[str(pid)] = {
+            "role": role,
+            "rss_mb": round(rss / 1024, 1),
+            "pss_mb": round(pss / 1024, 1),
+            "cpu_s": _cpu_seconds(pid),
+        }
+        entry = by_role.setdefault(role, {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0, "cpu_s": 0.0})
         entry["processes"] += 1
+        entry["cpu_s"] = round(entry["cpu_s"] + _cpu_seconds(pid), 2)
         entry["rss_mb"] = round(entry["rss_mb"] + rss / 1024, 1)
         entry["pss_mb"] = round(entry["pss_mb"] + pss / 1024, 1)
     return {

@@ -17,6 +17,7 @@ from local_stack.launcher import LaunchError, StackProcess
 pytestmark = pytest.mark.e2e
 
 REQUESTS = 1_500
+WARMUP = 500  # every environment of every function has served each kind of request before memory is read
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def test_mixed_traffic_is_answered_as_documented_and_memory_stays_flat(
     soaked_stack: StackProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # When 1,500 mixed requests (reads, writes, sign-ins, imports, async work) come from 8 clients
-    result = soak.run(soaked_stack.url, soaked_stack.moto_url, soak.PASSWORD, REQUESTS, clients=8)
+    result = soak.run(soaked_stack.url, soaked_stack.moto_url, soak.PASSWORD, REQUESTS, clients=8, warmup=WARMUP)
     with capsys.disabled():
         print()
         soak.report(result)

@@ -229,3 +229,19 @@ def test_the_index_follows_puts_updates_and_deletes(stack: LocalStack, bulk: str
     assert on_index("A") == ["moving"]
     client.batch_write_item(RequestItems={table: [{"DeleteRequest": {"Key": _key(bulk, "moving")}}]})
     assert on_index("A") == []
+
+
+def test_answered_queries_leave_nothing_behind_in_moto(stack: LocalStack, bulk: str, client: Any) -> None:
+    # Given moto's list of every Item object it made (its dashboard's; moto never empties it)
+    table = stack.environment["TABLE_NAME"]
+    tracked = len(Item.instances_tracked)  # type: ignore[attr-defined]
+    # When 20 queries each answer 50 items (moto copies every item it answers)
+    for _ in range(20):
+        client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"{bulk}BULK"}},
+            Limit=50,
+        )
+    # Then none of those copies is kept
+    assert len(Item.instances_tracked) == tracked  # type: ignore[attr-defined]
