@@ -371,7 +371,7 @@ def run(
         return dict(requests.get(f"{base}/_local/stats", timeout=120).json())
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(mix.one, range(warmup if warmup is not None else max(200, total // 20))))
+        list(pool.map(mix.one, range(warmup if warmup is not None else max(500, total // 10))))
         start_stats = stats()
         dynamodb_start = _dynamodb_timing(moto_url, table, tenant_id)
         started = time.perf_counter()

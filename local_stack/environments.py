@@ -60,13 +60,30 @@ _context: ForkServerContext | None = None
 _context_lock = threading.Lock()
 
 
+# glibc returns a freed block of 128 KB or more to the system at once (a fixed mmap threshold): argon2id's
+# 19 MiB per hash would otherwise stay resident in every environment that ever hashed a password.
+MALLOC_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+
+
 def _fork_server() -> ForkServerContext:
     """The fork server environments start from: a single-threaded process, so forking it is safe."""
     global _context
     with _context_lock:
         if _context is None:
+            from multiprocessing import forkserver
+
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
+            saved = {key: os.environ.get(key) for key in MALLOC_ENVIRONMENT}
+            os.environ.update(MALLOC_ENVIRONMENT)  # read by glibc when the fork server's process starts
+            try:
+                forkserver.ensure_running()
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
             _context = context
         return _context
 
