@@ -41,13 +41,13 @@ def process_tree(root: int | None = None) -> list[int]:
 
 
 def _kb(path: Path, field: str) -> int:
+    """A `field: N kB` line of a /proc file (0 when the process has gone meanwhile)."""
     try:
-        for line in path.read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+        text = path.read_text()
     except OSError:
-        pass
-    return 0
+        return 0
+    line = next((x for x in text.splitlines() if x.startswith(field + ":")), None)
+    return int(line.split()[1]) if line else 0
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
