@@ -15,6 +15,13 @@ from typing import Any
 from local_stack.lambdas import FunctionRegistry
 
 _registry: FunctionRegistry | None = None
+_inflight = 0
+_inflight_lock = threading.Lock()
+
+
+def idle() -> bool:
+    """Whether no rule target is being delivered right now."""
+    return _inflight == 0
 
 
 def _event_for(target: dict[str, Any], event: dict[str, Any]) -> Any:
@@ -44,6 +51,7 @@ def install(registry: FunctionRegistry) -> None:
         rest = [t for t in self.targets if t not in ours]
         for target in ours:
             # EventBridge delivers asynchronously: the publisher never waits for a consumer.
+            _started()
             threading.Thread(target=_deliver_quietly, args=(target, dict(original_event)), daemon=True).start()
         if rest:
             saved = self.targets
@@ -57,13 +65,23 @@ def install(registry: FunctionRegistry) -> None:
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
 
 
+def _started() -> None:
+    global _inflight
+    with _inflight_lock:
+        _inflight += 1
+
+
 def _deliver_quietly(target: dict[str, Any], event: dict[str, Any]) -> None:
+    global _inflight
     import logging
 
     try:
         _deliver(target, event)
     except Exception:
         logging.getLogger("local_stack").exception("event target %s failed", target.get("Arn"))
+    finally:
+        with _inflight_lock:
+            _inflight -= 1
 
 
 def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:

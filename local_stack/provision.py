@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 
+from local_stack.event_sources import Mapping
 from local_stack.lambdas import FunctionRegistry, LocalFunction
 from local_stack.template import Resolver, merged_function_properties
 from local_stack.worker import FunctionSpec
@@ -21,6 +22,12 @@ ORDER = [
     "AWS::DynamoDB::Table",
     "AWS::S3::Bucket",
     "AWS::SES::EmailIdentity",
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::Topic",
+    "AWS::CloudWatch::Alarm",
     "AWS::Logs::LogGroup",
     "AWS::Serverless::LayerVersion",
     "AWS::Serverless::Function",
@@ -47,6 +54,7 @@ class Provisioner:
         self.registry = registry
         self.region = resolver.region
         self.account = resolver.account_id
+        self.mappings: list[Mapping] = []
 
     def client(self, name: str) -> Any:
         return boto3.client(name, region_name=self.region)  # type: ignore[call-overload]
@@ -68,9 +76,15 @@ class Provisioner:
         }
         self.role_arn = iam.create_role(RoleName=LAMBDA_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         for kind in ORDER:
-            for logical_id, resource in resources.items():
-                if resource["Type"] == kind:
-                    getattr(self, "_" + kind.split("::", 1)[1].replace("::", "_").lower())(logical_id, resource)
+            chosen = [(i, r) for i, r in resources.items() if r["Type"] == kind]
+            if kind == "AWS::SQS::Queue":  # dead-letter queues first: a redrive policy names one
+                chosen.sort(key=lambda pair: "RedrivePolicy" in pair[1].get("Properties", {}))
+            for logical_id, resource in chosen:
+                getattr(self, "_" + kind.split("::", 1)[1].replace("::", "_").lower())(logical_id, resource)
+            if kind == "AWS::Serverless::StateMachine":
+                for logical_id, resource in resources.items():
+                    if resource["Type"] == "AWS::Serverless::Function":
+                        self._function_events(logical_id, resource)
         unknown = {r["Type"] for r in resources.values()} - set(ORDER)
         if unknown:
             raise NotImplementedError(f"the local stack cannot create {sorted(unknown)}")
@@ -155,6 +169,61 @@ class Provisioner:
         self.client("sesv2").create_email_identity(EmailIdentity=identity)
         self.resolver.refs[logical_id] = identity
 
+    def _ses_configurationset(self, logical_id: str, resource: dict[str, Any]) -> None:
+        name = self.props(resource)["Name"]
+        self.client("sesv2").create_configuration_set(ConfigurationSetName=name)
+        self.resolver.refs[logical_id] = name
+
+    def _ses_configurationseteventdestination(self, logical_id: str, resource: dict[str, Any]) -> None:
+        # moto sends no bounces or complaints; tests put SES's events on the default bus themselves.
+        self.resolver.refs[logical_id] = logical_id
+
+    def _sqs_queue(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        attributes = {
+            "VisibilityTimeout": str(props.get("VisibilityTimeout", 30)),
+            "MessageRetentionPeriod": str(props.get("MessageRetentionPeriod", 345600)),
+        }
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = self.client("sqs").create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
+        self.resolver.refs[logical_id] = url
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.region}:{self.account}:{props['QueueName']}"
+        self.resolver.attributes[(logical_id, "QueueName")] = props["QueueName"]
+        self.resolver.attributes[(logical_id, "QueueUrl")] = url
+
+    def _sqs_queuepolicy(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = logical_id  # IAM is not enforced locally
+
+    def _sns_topic(self, logical_id: str, resource: dict[str, Any]) -> None:
+        arn = self.client("sns").create_topic(Name=self.props(resource)["TopicName"])["TopicArn"]
+        self.resolver.refs[logical_id] = arn
+
+    def _cloudwatch_alarm(self, logical_id: str, resource: dict[str, Any]) -> None:
+        props = self.props(resource)
+        self.client("cloudwatch").put_metric_alarm(
+            **{
+                k: v
+                for k, v in props.items()
+                if k
+                in {
+                    "AlarmName",
+                    "AlarmDescription",
+                    "Namespace",
+                    "MetricName",
+                    "Dimensions",
+                    "Statistic",
+                    "Period",
+                    "EvaluationPeriods",
+                    "Threshold",
+                    "ComparisonOperator",
+                    "TreatMissingData",
+                    "AlarmActions",
+                }
+            }
+        )
+        self.resolver.refs[logical_id] = props["AlarmName"]
+
     def _logs_loggroup(self, logical_id: str, resource: dict[str, Any]) -> None:
         name = self.props(resource)["LogGroupName"]
         self.client("logs").create_log_group(logGroupName=name)
@@ -238,6 +307,63 @@ class Provisioner:
             State=props.get("State", "ENABLED"),
         )
         self.resolver.refs[logical_id] = name
+
+    def _function_events(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """A function's non-API events: bus rules, queue and stream mappings, bucket notifications, schedules."""
+        function = self.registry.get(logical_id)
+        for event_name, event in (resource.get("Properties", {}).get("Events") or {}).items():
+            kind = event["Type"]
+            if kind == "Api":
+                continue  # served by the local gateway
+            props = self.resolver.resolve(event.get("Properties", {}))
+            name = f"{logical_id}-{event_name}"
+            if kind == "EventBridgeRule":
+                bus = props.get("EventBusName", "default")
+                events = self.client("events")
+                events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["Pattern"]), State="ENABLED")
+                events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "function", "Arn": function.arn}])
+            elif kind in {"SQS", "DynamoDB"}:
+                self.mappings.append(
+                    Mapping(
+                        name=name,
+                        function=function,
+                        kind=kind.lower(),
+                        source_arn=props["Queue"] if kind == "SQS" else props["Stream"],
+                        batch_size=int(props.get("BatchSize", 10 if kind == "SQS" else 100)),
+                        report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                        filters=list((props.get("FilterCriteria") or {}).get("Filters") or []),
+                        maximum_retries=int(props.get("MaximumRetryAttempts", -1)),
+                        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+                        on_failure_arn=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+                            "Destination"
+                        ),
+                        concurrency=int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 2))
+                        if kind == "SQS"
+                        else 1,
+                    )
+                )
+            elif kind == "S3":
+                configuration: dict[str, Any] = {"LambdaFunctionArn": function.arn, "Events": [props["Events"]]}
+                if props.get("Filter"):
+                    configuration["Filter"] = props["Filter"]
+                self.client("s3").put_bucket_notification_configuration(
+                    Bucket=props["Bucket"],
+                    NotificationConfiguration={"LambdaFunctionConfigurations": [configuration]},
+                )
+            elif kind == "ScheduleV2":
+                self.client("scheduler").create_schedule(
+                    Name=props.get("Name", name),
+                    ScheduleExpression=props["ScheduleExpression"],
+                    FlexibleTimeWindow={"Mode": "OFF"},
+                    Target={
+                        "Arn": function.arn,
+                        "RoleArn": self.role_arn,
+                        **({"Input": props["Input"]} if "Input" in props else {}),
+                    },
+                    State=props.get("State", "ENABLED"),
+                )
+            else:
+                raise NotImplementedError(f"the local stack cannot run {kind} events ({name})")
 
     def _serverless_api(self, logical_id: str, resource: dict[str, Any]) -> None:
         # Served by the local gateway (local_stack.gateway), not by moto.

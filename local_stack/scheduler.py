@@ -45,6 +45,19 @@ def next_fire(expression: str, after: datetime) -> datetime | None:
     raise ValueError(f"not a schedule expression: {expression}")
 
 
+def _with_context(text: str, schedule: dict[str, Any], due: datetime) -> str:
+    """Scheduler's context attributes in a target's input, as Scheduler fills them in."""
+    values = {
+        "<aws.scheduler.schedule-arn>": str(schedule.get("Arn", schedule.get("Name", ""))),
+        "<aws.scheduler.scheduled-time>": due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "<aws.scheduler.execution-id>": str(uuid.uuid4()),
+        "<aws.scheduler.attempt-number>": "1",
+    }
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
 class LocalScheduler:
     """Fires due schedules every `tick` seconds, and any schedule when asked."""
 
@@ -72,9 +85,9 @@ class LocalScheduler:
         schedule = self._client().get_schedule(Name=name, GroupName=group)
         return self._fire(schedule)
 
-    def _fire(self, schedule: dict[str, Any]) -> dict[str, Any]:
+    def _fire(self, schedule: dict[str, Any], due: datetime | None = None) -> dict[str, Any]:
         target = schedule["Target"]
-        payload = json.loads(target.get("Input") or "{}")
+        payload = json.loads(_with_context(target.get("Input") or "{}", schedule, due or datetime.now(UTC)))
         service = target["Arn"].split(":")[2]
         record = {"name": schedule["Name"], "target": target["Arn"], "at": datetime.now(UTC).isoformat()}
         if service == "lambda":
@@ -102,7 +115,7 @@ class LocalScheduler:
             due = self._next[key]
             if due is not None and due <= now:
                 try:
-                    fired.append(self._fire(schedule))
+                    fired.append(self._fire(schedule, due))
                 except Exception:
                     log.exception("schedule %s failed", key)
                 self._next[key] = next_fire(schedule["ScheduleExpression"], now)

@@ -61,7 +61,7 @@ class LocalServer:
             "/docs": lambda: Response(_DOCS, content_type="text/html; charset=utf-8"),
             "/docs/": lambda: Response(_DOCS, content_type="text/html; charset=utf-8"),
             "/_local/health": lambda: Response(json.dumps({"status": "ok"}), content_type="application/json"),
-            "/_local/mail": lambda: Response(json.dumps(self.stack.sent_mail()), content_type="application/json"),
+            "/_local/mail": lambda: Response(json.dumps(self.stack.mail()), content_type="application/json"),
             "/_local/stats": lambda: Response(json.dumps(self.stack.stats()), content_type="application/json"),
         }
         if method == "GET" and path in pages:

@@ -12,8 +12,9 @@ from typing import Any
 
 import boto3
 
-from local_stack import dispatch, dynamodb, eventbus, serialise, tracking
+from local_stack import dispatch, dynamodb, event_sources, eventbus, serialise, tracking
 from local_stack.environments import LambdaRuntime
+from local_stack.event_sources import EventSources
 from local_stack.gateway import Gateway, GatewayResponse
 from local_stack.lambdas import FunctionRegistry, install_moto_seam
 from local_stack.provision import Provisioner, shared_environment
@@ -107,6 +108,7 @@ class LocalStack:
         self.gateway: Gateway
         self.scheduler: LocalScheduler
         self.runtime: LambdaRuntime
+        self.event_sources: EventSources
         self.environment: dict[str, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -131,6 +133,7 @@ class LocalStack:
         dynamodb.install()
         install_moto_seam(self.registry)
         eventbus.install(self.registry)
+        event_sources.install()
         template = load()
         self.resolver = Resolver(parameter_defaults(template, self.parameters), ACCOUNT_ID, REGION)
         provisioner = Provisioner(template, self.resolver, self.registry)
@@ -161,9 +164,14 @@ class LocalStack:
                 sys.path.insert(0, code)
         self.gateway = Gateway(template, self.resolver, self.registry)
         self.scheduler = LocalScheduler(self.registry)
+        self.event_sources = EventSources(REGION, ACCOUNT_ID)
+        for mapping in provisioner.mappings:
+            self.event_sources.add(mapping)
         return self
 
     def stop(self) -> None:
+        if hasattr(self, "event_sources"):
+            self.event_sources.stop()
         if hasattr(self, "scheduler"):
             self.scheduler.stop()
         if hasattr(self, "runtime"):
@@ -206,21 +214,75 @@ class LocalStack:
             raise RuntimeError(f"login of {email} failed: {reply.status} {reply.body!r}")
         return reply.json()  # type: ignore[no-any-return]
 
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until nothing is left to deliver: queues drained, streams read, bus targets done."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while quiet < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the local stack did not settle within {timeout} s")
+            quiet = quiet + 1 if self.event_sources.idle() and eventbus.idle() else 0
+            time.sleep(0.05)
+
     def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        """The execution once it has ended (it may not have started yet: the outbox starts it)."""
         client = boto3.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while True:
-            execution = client.describe_execution(executionArn=execution_arn)
+            try:
+                execution = client.describe_execution(executionArn=execution_arn)
+            except client.exceptions.ExecutionDoesNotExist:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+                continue
             if execution["status"] != "RUNNING" or time.monotonic() > deadline:
                 return dict(execution)
             time.sleep(0.05)
 
-    def onboarding_execution_arn(self, tenant_id: str) -> str:
-        machine = self.environment["ONBOARDING_STATE_MACHINE_ARN"]
-        return machine.replace(":stateMachine:", ":execution:") + f":onboard-{tenant_id}"
+    def onboarding_execution_arn(self, tenant_id: str, attempt: int = 1) -> str:
+        """The onboarding workflow run of a tenant's `attempt` (1, then one more per retry)."""
+        machine = self.resolver.refs["OnboardingStateMachine"]
+        return machine.replace(":stateMachine:", ":execution:") + f":onboard-{tenant_id}-{attempt}"
 
-    def sent_mail(self) -> list[dict[str, Any]]:
-        """Every mail SES accepted so far (moto's outbox)."""
+    def mail(self) -> list[dict[str, Any]]:
+        """Every delivery record of every tenant, newest first, with what SES accepted for it (GET /_local/mail)."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        sent = {m["id"]: m for m in self.sent_mail(settle=False)}
+        with serialise.locked():
+            table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.environment["TABLE_NAME"])
+            records = [
+                item.to_json()["Attributes"]
+                for item in table.all_items()
+                if item.attrs.get("entity") is not None and item.attrs["entity"].value == "mail_delivery"
+            ]
+        found = []
+        for record in records:
+            value = {k: next(iter(v.values())) for k, v in record.items()}
+            message = sent.get(str(value.get("ses_message_id")))
+            found.append(
+                {
+                    "tenant_id": str(value["pk"]).split("#")[1],
+                    "delivery_id": value.get("delivery_id"),
+                    "kind": value.get("kind"),
+                    "to": sorted(value.get("recipients") or []),
+                    "subject": value.get("subject"),
+                    "status": value.get("status"),
+                    "attempts": int(value.get("attempts") or 0),
+                    "error": value.get("error"),
+                    "queued_at": value.get("created_at"),
+                    "sent_at": value.get("sent_at"),
+                    "ses_message_id": value.get("ses_message_id"),
+                    "body": message["body"] if message else None,
+                }
+            )
+        return sorted(found, key=lambda m: str(m["delivery_id"]), reverse=True)
+
+    def sent_mail(self, *, settle: bool = True) -> list[dict[str, Any]]:
+        """Every mail SES accepted (moto's outbox), once the mail queue has drained (unless told not to wait)."""
+        if settle:
+            self.settle()
         from moto.ses.models import ses_backends  # the server, too, runs in this process
 
         messages = ses_backends[ACCOUNT_ID][REGION].sent_messages
@@ -279,6 +341,7 @@ class LocalStack:
         execution = self.wait_for_execution(self.onboarding_execution_arn(tenant["id"]))
         if execution["status"] != "SUCCEEDED":
             raise RuntimeError(f"onboarding of {code} ended {execution['status']}: {execution.get('cause')}")
+        self.settle()  # its welcome mail is sent
         return tenant
 
     def seed_demo(self, password: str) -> dict[str, Any]:

@@ -286,12 +286,13 @@ def test_an_import_writes_its_accounts_25_per_batch_and_logs_once(stack: LocalSt
     rows = [[_email("batch"), f"Batch {i}", None, org.eng["code"]] for i in range(60)]
     key = _upload(stack, org.tenant.id, _workbook(rows))
     # When it is imported
-    with dynamodb_calls() as calls:
+    with dynamodb_calls("AccountsExcelFunction") as calls:
         reply = _import(stack, org.tenant.admin_token, key)
-    # Then the accounts go in BatchWriteItem requests of 25, beside a few writes for the job and the log
+    # Then the accounts, and the delivery records of their activation mails, go in BatchWriteItem requests
+    # of 25, beside a few writes for the job and the log
     assert reply.status == 200 and reply.json()["counts"]["created"] == 60
-    assert calls["BatchWriteItem"] == math.ceil(60 / 25)
-    assert sum(n for op, n in calls.items() if op in WRITES) <= math.ceil(60 / 25) + 3
+    assert calls["BatchWriteItem"] == 2 * math.ceil(60 / 25)
+    assert sum(n for op, n in calls.items() if op in WRITES) <= 2 * math.ceil(60 / 25) + 3
     # And one operation-log entry records the whole import with its counts
     scope = Scope(org.tenant.id)
     with use_scope(scope):
@@ -360,22 +361,23 @@ def test_the_same_idempotency_key_imports_once(stack: LocalStack, org: Org) -> N
     assert len(_mail_to(stack, email)) == 1
 
 
-def test_a_mail_that_fails_is_reported_and_the_others_are_sent(
+def test_mail_the_queue_refuses_is_reported_on_its_rows_and_the_accounts_are_kept(
     stack: LocalStack, org: Org, monkeypatch: pytest.MonkeyPatch, in_process: InProcess
 ) -> None:
     in_process("AccountsExcelFunction")  # the test patches its modules
     from accounts_excel import repository
 
-    # Given SES refusing mail to one address
+    # Given a mail queue that refuses the activation mail of one address
     refused, accepted = _email("refused"), _email("accepted")
-    original = repository.send_activation
+    original = repository.queue_activations
 
-    def flaky(to: str, name: str, tenant: str, token: str) -> None:
-        if to == refused:
-            raise RuntimeError("mailbox unavailable")
-        original(to, name, tenant, token)
+    def flaky(scope: Scope, tenant_code: str, invites: list[tuple[str, str, str]]) -> None:
+        if any(email == refused for email, _, _ in invites):
+            raise RuntimeError("queue unavailable")
+        original(scope, tenant_code, invites)
 
-    monkeypatch.setattr(repository, "send_activation", flaky)
+    monkeypatch.setattr(repository, "queue_activations", flaky)
+    monkeypatch.setattr("accounts_excel.service.MAIL_BATCH", 1)
     # When both are imported
     reply = _import_rows(stack, org.tenant, [[refused, "Refused", None, org.eng["code"]], [accepted, "Ok"]])
     # Then both accounts exist, one mail went out, and the other is reported on its row
@@ -383,9 +385,10 @@ def test_a_mail_that_fails_is_reported_and_the_others_are_sent(
     assert job["status"] == "succeeded"
     assert job["counts"]["created"] == 2 and job["counts"]["mailed"] == 1 and job["counts"]["mail_failed"] == 1
     assert [(p["row"], p["field"]) for p in job["problems"]] == [(2, "email")]
-    assert "activation mail failed" in job["problems"][0]["problem"]
+    assert "activation mail could not be queued" in job["problems"][0]["problem"]
     assert _stored(org.tenant, refused) is not None
     assert len(_mail_to(stack, accepted)) == 1
+    assert _mail_to(stack, refused) == []
 
 
 # -- files that are refused --------------------------------------------------------------

@@ -50,4 +50,4 @@ def test_functions_get_the_globals_and_their_own_environment() -> None:
     template = load()
     tenants = merged_function_properties(template, "TenantsFunction")
     assert tenants["Runtime"] == "python3.13" and tenants["Architectures"] == ["arm64"]
-    assert {"TABLE_NAME", "ONBOARDING_STATE_MACHINE_ARN"} <= tenants["Environment"]["Variables"].keys()
+    assert {"TABLE_NAME", "MAIL_QUEUE_URL", "POWERTOOLS_SERVICE_NAME"} <= tenants["Environment"]["Variables"].keys()

@@ -35,8 +35,10 @@ class ImportCounts(ResponseModel):
     valid: int = Field(default=0, description="Rows without a problem")
     created: int = Field(default=0, description="Accounts stored (0 in a dry run)")
     rejected: int = Field(default=0, description="Rows with at least one problem (none of them stored)")
-    mailed: int = Field(default=0, description="Activation links sent")
-    mail_failed: int = Field(default=0, description="Activation links that could not be sent")
+    mailed: int = Field(
+        default=0, description="Activation links queued for the mailer (the delivery log says when each is sent)"
+    )
+    mail_failed: int = Field(default=0, description="Activation links that could not be queued")
 
 
 class JobResponse(ResponseModel):

@@ -177,6 +177,6 @@ def report_url(key: str, filename: str, expires_in: int) -> str:
 
 
 # -- mail -----------------------------------------------------------------------------
-def send_activation(to: str, name: str, tenant: str, token: str) -> None:
-    """Mail an imported account its set-password link (SES v2, from settings.mail_from)."""
-    mail.send_activation(to, name, tenant, token)
+def queue_activations(scope: Scope, tenant_code: str, invites: list[tuple[str, str, str]]) -> None:
+    """Queue the set-password links of imported accounts ((email, name, token) each) for the mailer."""
+    mail.send_many(scope, [mail.activation(email, name, tenant_code, token) for email, name, token in invites])

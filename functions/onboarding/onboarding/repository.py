@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from riveredge import keys, oplog
+from riveredge import keys, oplog, outbox
 from riveredge.clock import new_id
 from riveredge.db import accounts, roles, transaction
 from riveredge.db.models import PendingAdmin, Role, Tenant, User
 from riveredge.scope import Scope
 
 SYSTEM_ACTOR = "system:onboarding"
+STATUS_EVENTS = {"active": "tenant.activated", "failed": "tenant.onboarding_failed"}
 
 
 def roles_of(scope: Scope) -> list[Role]:
@@ -83,3 +84,4 @@ def set_tenant_status(scope: Scope, record: Tenant, status: str) -> None:
             before=before,
             after={"status": status},
         )
+        outbox.add(tx, Scope(record.tenant_id), "tenants", STATUS_EVENTS[status], {"code": record.code})

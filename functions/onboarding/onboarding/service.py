@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import html
+import json
 from typing import Any
 
-from riveredge import aws, events, passwords
+from riveredge import aws, mail, passwords
 from riveredge.clock import new_id
 from riveredge.db.models import User
 from riveredge.emails import normalise_email
@@ -15,6 +15,30 @@ from riveredge.settings import get_settings
 
 from onboarding import repository
 from onboarding.defaults import PLATFORM_ROLES, SUPER_ADMIN, SYSTEM_ROLES
+
+
+def execution_name(tenant_id: str, attempt: int) -> str:
+    """The workflow execution of one onboarding attempt (a name Step Functions accepts once)."""
+    return f"onboard-{tenant_id}-{attempt}"
+
+
+def start(tenant_id: str, attempt: int, correlation_id: str | None) -> dict[str, Any]:
+    """Start attempt `attempt` of the tenant's workflow; an attempt that already started is left running."""
+    with use_scope(_operating(tenant_id)):
+        tenant = repository.tenant(tenant_id)
+    if tenant.status != "provisioning" or (tenant.onboarding_attempt or 1) != attempt:
+        return {"tenant_id": tenant_id, "started": False, "status": tenant.status}
+    client = aws.stepfunctions()
+    name = execution_name(tenant_id, attempt)
+    try:
+        execution = client.start_execution(
+            stateMachineArn=get_settings().onboarding_state_machine_arn,
+            name=name,
+            input=json.dumps({"tenant_id": tenant_id, "attempt": attempt, "correlation_id": correlation_id}),
+        )
+    except client.exceptions.ExecutionAlreadyExists:
+        return {"tenant_id": tenant_id, "started": False, "execution": name}
+    return {"tenant_id": tenant_id, "started": True, "execution": execution["executionArn"]}
 
 
 def seed_defaults(tenant_id: str) -> dict[str, Any]:
@@ -61,18 +85,12 @@ def _operating(tenant_id: str) -> Scope:
 
 
 def activate(tenant_id: str) -> dict[str, Any]:
-    """Open the tenant for sign-in and announce it on the bus."""
+    """Open the tenant for sign-in; the change announces tenant.activated."""
     scope = _operating(tenant_id)
     with use_scope(scope):
         tenant = repository.tenant(tenant_id)
         if tenant.status == "provisioning":
             repository.set_tenant_status(scope, tenant, "active")
-        events.publish(
-            Scope(tenant_id),
-            "tenants",
-            "tenant.created",
-            {"code": tenant.code, "name": tenant.name, "tier": tenant.tier},
-        )
     return {"tenant_id": tenant_id, "status": tenant.status}
 
 
@@ -86,31 +104,12 @@ def mark_failed(tenant_id: str, cause: str) -> dict[str, Any]:
 
 
 def welcome_mail(tenant_id: str, admin: dict[str, Any]) -> dict[str, Any]:
-    """Send the welcome mail to the first admin through SES."""
-    with use_scope(Scope(tenant_id)):
+    """Queue the welcome mail of the first admin."""
+    scope = Scope(tenant_id)
+    with use_scope(scope):
         tenant = repository.tenant(tenant_id)
-    name, code = html.escape(str(admin["name"])), html.escape(tenant.code)
-    subject = f"Welcome to RiverEdge, {tenant.name}"
-    text = (
-        f"Hello {admin['name']},\n\nYour organisation {tenant.name} is ready on RiverEdge.\n"
-        f"Sign in with the organisation code '{tenant.code}' and your email {admin['email']}.\n"
-    )
-    body_html = (
-        f"<p>Hello {name},</p><p>Your organisation <strong>{html.escape(tenant.name)}</strong> is ready on RiverEdge."
-        f"</p><p>Sign in with the organisation code <code>{code}</code> and your email "
-        f"{html.escape(str(admin['email']))}.</p>"
-    )
-    response = aws.sesv2().send_email(
-        FromEmailAddress=get_settings().mail_from,
-        Destination={"ToAddresses": [str(admin["email"])]},
-        Content={
-            "Simple": {
-                "Subject": {"Data": subject, "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": body_html, "Charset": "UTF-8"}},
-            }
-        },
-    )
-    return {"message_id": response.get("MessageId", "")}
+        delivery_id = mail.send(scope, mail.welcome(str(admin["email"]), str(admin["name"]), tenant.name, tenant.code))
+    return {"delivery_id": delivery_id}
 
 
 def bootstrap_operator(email: str, name: str, password: str) -> dict[str, Any]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
-from riveredge import keys, oplog
+from riveredge import keys, oplog, outbox
+from riveredge.clock import utcnow
 from riveredge.db import condition_failed, transaction
 from riveredge.db.models import PendingAdmin, Tenant, TenantCode
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
-from riveredge.scope import Scope
+from riveredge.scope import Scope, tenant_scope
 
 
 def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, request_id: str | None) -> None:
@@ -29,6 +31,13 @@ def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, 
                 before=None,
                 after=snapshot(tenant),
                 request_id=request_id,
+            )
+            outbox.add(
+                tx,
+                tenant_scope(tenant.tenant_id),
+                "tenants",
+                "tenant.created",
+                {"code": tenant.code, "name": tenant.name, "tier": tenant.tier, "attempt": tenant.onboarding_attempt},
             )
     except TransactWriteError as error:
         if condition_failed(error):
@@ -50,7 +59,9 @@ def page(limit: int, start: dict[str, Any] | None) -> tuple[list[Tenant], dict[s
     return items, results.last_evaluated_key
 
 
-def set_status(actor: Scope, tenant: Tenant, status: str, *, actor_id: str, request_id: str | None) -> Tenant:
+def set_status(
+    actor: Scope, tenant: Tenant, status: str, event: str, *, actor_id: str, request_id: str | None
+) -> Tenant:
     """Change the status if nobody changed the tenant since it was read; log it in the same transaction."""
     before = snapshot(tenant)
     tenant.status = status
@@ -68,6 +79,7 @@ def set_status(actor: Scope, tenant: Tenant, status: str, *, actor_id: str, requ
                 after=snapshot(tenant),
                 request_id=request_id,
             )
+            outbox.add(tx, tenant_scope(tenant.tenant_id), "tenants", event, {"code": tenant.code})
     except TransactWriteError as error:
         if condition_failed(error):
             raise PreconditionFailedError("the tenant has changed since it was read") from error
@@ -75,5 +87,64 @@ def set_status(actor: Scope, tenant: Tenant, status: str, *, actor_id: str, requ
     return tenant
 
 
+def retry_onboarding(
+    actor: Scope, tenant: Tenant, window: timedelta, *, actor_id: str, request_id: str | None
+) -> Tenant:
+    """Back to provisioning with the next attempt number, its pending admin kept for `window` more, the
+    tenant.onboarding_retried event with it: one transaction."""
+    before = snapshot(tenant)
+    tenant.status = "provisioning"
+    tenant.onboarding_attempt = (tenant.onboarding_attempt or 1) + 1
+    key = keys.pending_admin(tenant.tenant_id)
+    keep_admin = _has_pending_admin(tenant.tenant_id)  # none once the admin exists (the first attempt got that far)
+    try:
+        with transaction() as tx:
+            tx.save(tenant)  # PynamoDB adds the version condition
+            if keep_admin:
+                tx.update(
+                    PendingAdmin(key.pk, key.sk),
+                    actions=[PendingAdmin.ttl.set(utcnow() + window)],
+                    condition=PendingAdmin.pk.exists(),
+                )
+            oplog.record(
+                tx,
+                actor,
+                actor_id=actor_id,
+                action="tenant.retry_onboarding",
+                resource="tenant",
+                resource_id=tenant.tenant_id,
+                before=before,
+                after=snapshot(tenant),
+                request_id=request_id,
+            )
+            outbox.add(
+                tx,
+                tenant_scope(tenant.tenant_id),
+                "tenants",
+                "tenant.onboarding_retried",
+                {"code": tenant.code, "attempt": tenant.onboarding_attempt},
+            )
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise PreconditionFailedError("the tenant has changed since it was read") from error
+        raise
+    return tenant
+
+
+def _has_pending_admin(tenant_id: str) -> bool:
+    key = keys.pending_admin(tenant_id)
+    try:
+        PendingAdmin.get(key.pk, key.sk, consistent_read=True, attributes_to_get=["pk"])
+    except PendingAdmin.DoesNotExist:
+        return False
+    return True
+
+
 def snapshot(tenant: Tenant) -> dict[str, Any]:
-    return {"code": tenant.code, "name": tenant.name, "tier": tenant.tier, "status": tenant.status}
+    return {
+        "code": tenant.code,
+        "name": tenant.name,
+        "tier": tenant.tier,
+        "status": tenant.status,
+        "onboarding_attempt": tenant.onboarding_attempt,
+    }

@@ -104,3 +104,18 @@ def resume_tenant(
 ) -> TenantResponse:
     tenant = service.change_status(_actor(), tenant_id, "active", _if_match(if_match, body))
     return TenantResponse.of(tenant)
+
+
+@router.post(
+    "/api/tenants/<tenant_id>/retry-onboarding",
+    permission="tenant.create",
+    platform_only=True,
+    summary="Run a failed onboarding again (a new workflow run; 409 unless the onboarding failed)",
+)
+def retry_onboarding(
+    tenant_id: str,
+    body: TenantStatusRequest | None = None,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> TenantResponse:
+    tenant = service.retry_onboarding(_actor(), tenant_id, _if_match(if_match, body))
+    return TenantResponse.of(tenant)

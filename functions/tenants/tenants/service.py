@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from riveredge import aws, cursors, events, passwords
+from riveredge import cursors, passwords
 from riveredge.auth.principal import Principal
 from riveredge.clock import new_id, utcnow
 from riveredge.db.models import PendingAdmin, Tenant
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope, use_scope
-from riveredge.settings import get_settings
 
 from tenants import repository
 from tenants.models import CreateTenantRequest
 
 ONBOARDING_WINDOW = timedelta(days=1)
 TRANSITIONS = {"suspended": {"active"}, "active": {"suspended"}}
+STATUS_EVENTS = {"suspended": "tenant.suspended", "active": "tenant.resumed"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,11 @@ def _valid_tenant_id(tenant_id: str) -> bool:
 
 
 def create(actor: Actor, request: CreateTenantRequest) -> Tenant:
-    """Store the tenant (status provisioning) and start its onboarding workflow."""
+    """Store the tenant (status provisioning) with its tenant.created event, which starts its onboarding.
+
+    Saving the tenant and starting its workflow cannot diverge: the event is in the tenant's transaction
+    (riveredge.outbox) and the onboarding function starts the workflow when the event reaches it.
+    """
     passwords.check_policy(request.admin.password, "admin.password")
     tenant_id = new_id()
     tenant = Tenant.new(
@@ -52,6 +54,7 @@ def create(actor: Actor, request: CreateTenantRequest) -> Tenant:
         status="provisioning",
         admin_email=str(request.admin.email).lower(),
         password_policy=dict(passwords.DEFAULT_POLICY),
+        onboarding_attempt=1,
     )
     admin = PendingAdmin.new(
         tenant_id,
@@ -62,11 +65,20 @@ def create(actor: Actor, request: CreateTenantRequest) -> Tenant:
     admin.ttl = utcnow() + ONBOARDING_WINDOW
     with use_scope(_acting_for(actor, tenant_id)) as scope:
         repository.create(scope, tenant, admin, actor_id=actor.principal.user_id, request_id=actor.request_id)
-    aws.stepfunctions().start_execution(
-        stateMachineArn=get_settings().onboarding_state_machine_arn,
-        name=f"onboard-{tenant_id}",
-        input=json.dumps({"tenant_id": tenant_id}),
-    )
+    return tenant
+
+
+def retry_onboarding(actor: Actor, tenant_id: str, expected_version: int | None) -> Tenant:
+    """Start the onboarding of a tenant whose onboarding failed again (a new workflow run, from the start)."""
+    tenant = get(actor, tenant_id)
+    if expected_version is not None and expected_version != tenant.version:
+        raise PreconditionFailedError(f"the tenant is at version {tenant.version}, not {expected_version}")
+    if tenant.status != "failed":
+        raise ConflictError(f"only a tenant whose onboarding failed can retry it (this one is {tenant.status})")
+    with use_scope(_acting_for(actor, tenant_id)) as scope:
+        repository.retry_onboarding(
+            scope, tenant, ONBOARDING_WINDOW, actor_id=actor.principal.user_id, request_id=actor.request_id
+        )
     return tenant
 
 
@@ -95,10 +107,7 @@ def change_status(actor: Actor, tenant_id: str, status: str, expected_version: i
     if tenant.status not in TRANSITIONS[status]:
         raise ConflictError(f"a tenant that is {tenant.status} cannot become {status}")
     with use_scope(_acting_for(actor, tenant_id)) as scope:
-        repository.set_status(scope, tenant, status, actor_id=actor.principal.user_id, request_id=actor.request_id)
-        events.publish(Scope(tenant_id), "tenants", f"tenant.{status}", {"code": tenant.code})
+        repository.set_status(
+            scope, tenant, status, STATUS_EVENTS[status], actor_id=actor.principal.user_id, request_id=actor.request_id
+        )
     return tenant
-
-
-def snapshot(tenant: Tenant) -> dict[str, Any]:
-    return repository.snapshot(tenant)

@@ -118,7 +118,7 @@ def create(actor: Actor, request: CreateUserRequest) -> User:
     token = accounts.invite(user)
     repository.save_invited(scope, user, actor_id=principal.user_id, request_id=actor.request_id)
     tenant = repository.tenant(scope.tenant_id)
-    mail.send_activation(user.email, user.name, tenant.code if tenant else "", token)
+    mail.send(scope, mail.activation(user.email, user.name, tenant.code if tenant else "", token))
     return user
 
 
@@ -261,7 +261,7 @@ def reset_password(actor: Actor, user_id: str, password: str | None) -> tuple[st
         sessions=sessions,
     )
     tenant = repository.tenant(scope.tenant_id)
-    mail.send_activation(user.email, user.name, tenant.code if tenant else "", token, reset=True)
+    mail.send(scope, mail.activation(user.email, user.name, tenant.code if tenant else "", token, reset=True))
     return "link_sent", len(sessions)
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -59,6 +60,11 @@ def sesv2() -> SESV2Client:
 
 
 @lru_cache(maxsize=1)
+def sqs() -> SQSClient:
+    return _client("sqs")  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
 def stepfunctions() -> SFNClient:
     return _client("stepfunctions")  # type: ignore[no-any-return]
 
@@ -81,5 +87,5 @@ def lambda_() -> LambdaClient:
 
 def reset_clients() -> None:
     """Forget every cached client (the local stack and tests call this when endpoints change)."""
-    for getter in (dynamodb, kms, events, sesv2, stepfunctions, secretsmanager, s3, lambda_, _session):
+    for getter in (dynamodb, kms, events, sesv2, sqs, stepfunctions, secretsmanager, s3, lambda_, _session):
         getter.cache_clear()

@@ -1,9 +1,17 @@
-"""``Idempotency-Key`` for POSTs that create or send, on Powertools idempotency.
+"""Exactly-once effects on Powertools idempotency: ``Idempotency-Key`` requests, and events by their own id.
 
-The same key with the same body answers the first result again; the same key
-with another body is a 422; a second request while the first still runs is a
-409. Records live in the single table under the caller's scope (so the tenant
-guard covers them) and expire through the table's TTL after 24 hours.
+Requests (:func:`once`): the same key with the same body answers the first
+result again; the same key with another body is a 422; a second request while
+the first still runs is a 409. Records expire after 24 hours.
+
+Events (:func:`once_per_event`): an event delivered again (every AWS source
+delivers at least once) answers its first result without running again; one
+still running elsewhere raises :class:`EventInProgress`. Records expire after
+7 days (longer than any queue keeps a message).
+
+Records live in the single table under the current scope (so the tenant guard
+covers them) and expire through the table's TTL; each is keyed by the Lambda
+function as well, so two functions consuming one event each run it once.
 """
 
 from __future__ import annotations
@@ -20,23 +28,23 @@ from riveredge.settings import get_settings
 MAX_KEY_LENGTH = 128
 
 
-@lru_cache(maxsize=1)
-def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
-    """Powertools idempotency, set up on the first request that carries a key (not at cold start)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+EVENT_RECORD_DAYS = 7
+
+
+class EventInProgress(Exception):
+    """The same event is being handled by another invocation right now: try again later."""
+
+
+def _store() -> Any:
+    """Powertools' DynamoDB persistence layer, keyed inside the current tenancy scope."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     class ScopedPersistenceLayer(DynamoDBPersistenceLayer):
-        """Powertools' DynamoDB layer, keyed inside the current tenancy scope."""
-
         def _get_key(self, idempotency_key: str) -> dict[str, Any]:
             key = keys.idempotency(require_scope(), idempotency_key)
             return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
 
-    store = ScopedPersistenceLayer(
+    return ScopedPersistenceLayer(
         table_name=get_settings().table_name,
         key_attr="pk",
         sort_key_attr="sk",
@@ -46,6 +54,13 @@ def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
         validation_key_attr="idempotency_validation",
         boto3_client=aws.dynamodb(),
     )
+
+
+@lru_cache(maxsize=1)
+def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
+    """Powertools idempotency for requests, set up on the first request that carries a key (not at cold start)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
     config = IdempotencyConfig(
         event_key_jmespath="[operation, principal, key]",
         payload_validation_jmespath="payload",
@@ -53,11 +68,45 @@ def _runner() -> tuple[Callable[..., dict[str, Any]], Any]:
         use_local_cache=False,
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+    @idempotent_function(data_keyword_argument="request", persistence_store=_store(), config=config)
     def run(request: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return action()
 
     return run, config
+
+
+@lru_cache(maxsize=1)
+def _event_runner() -> tuple[Callable[..., Any], Any]:
+    """Powertools idempotency for events, keyed by the event's own id, set up on the first event."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    config = IdempotencyConfig(
+        event_key_jmespath="event_id",
+        expires_after_seconds=EVENT_RECORD_DAYS * 24 * 3600,
+        use_local_cache=False,
+    )
+
+    @idempotent_function(data_keyword_argument="event", persistence_store=_store(), config=config)
+    def consume(event: dict[str, Any], action: Callable[[], Any]) -> Any:
+        return action()
+
+    return consume, config
+
+
+def once_per_event(event_id: str, action: Callable[[], Any], *, lambda_context: Any = None) -> Any:
+    """Run `action` once for the event `event_id` in the current scope; a redelivery answers its stored result.
+
+    `action` must answer something JSON can hold (or None). A failure stores nothing, so the next delivery runs it.
+    """
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    consume, config = _event_runner()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    try:
+        return consume(event={"event_id": event_id}, action=action)
+    except IdempotencyAlreadyInProgressError as error:
+        raise EventInProgress(f"event {event_id} is being handled by another invocation") from error
 
 
 def once(

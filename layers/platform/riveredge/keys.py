@@ -27,6 +27,9 @@ pending admin         T#<tid>#ONBOARDING             ADMIN
 operation log         <scope>OPLOG                   <ulid>
 login log             <scope>LOGINLOG                <ulid>
 idempotency record    <scope>IDEMPOTENCY             <function>#<hash>
+outbox event          <scope>OUTBOX                  <ulid>
+mail delivery         <scope>MAIL_DELIVERY           <ulid>
+mail suppression      <scope>MAIL_SUPPRESSION        <email, lower case>
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -179,3 +182,15 @@ def login_log(scope: Scope, entry_id: str) -> Key:
 
 def idempotency(scope: Scope, record: str) -> Key:
     return Key(collection(scope, "IDEMPOTENCY"), record)
+
+
+def outbox(scope: Scope, event_id: str) -> Key:
+    return Key(collection(scope, "OUTBOX"), event_id)
+
+
+def mail_delivery(scope: Scope, delivery_id: str) -> Key:
+    return Key(collection(scope, "MAIL_DELIVERY"), delivery_id)
+
+
+def mail_suppression(scope: Scope, email: str) -> Key:
+    return Key(collection(scope, "MAIL_SUPPRESSION"), email.lower())

@@ -23,3 +23,16 @@ def bind_request(*, tenant_id: str | None, user_id: str | None, request_id: str 
     logger.append_keys(tenant_id=tenant_id, user_id=user_id, request_id=request_id)
     if tenant_id:
         metrics.add_metadata(key="tenant_id", value=tenant_id)
+
+
+def correlation_id() -> str | None:
+    """The id that ties this work to the request that caused it (API Gateway's request id, carried in events)."""
+    value = logger.get_correlation_id()
+    return str(value) if value else None
+
+
+def bind_event(*, tenant_id: str, event_id: str, correlation_id: str | None, source: str) -> None:
+    """Attach the event being handled (and the request that caused it) to every log line."""
+    logger.append_keys(tenant_id=tenant_id, event_id=event_id, event_source=source)
+    logger.set_correlation_id(correlation_id)
+    metrics.add_metadata(key="tenant_id", value=tenant_id)

@@ -38,6 +38,11 @@ class PlatformSettings:
     exports_bucket: str = ""
     backups_bucket: str = ""
     onboarding_state_machine_arn: str = ""
+    dead_letter_queue_url: str = ""  # where a consumer sends the events it refuses, with the reason
+    mail_queue_url: str = ""
+    mail_configuration_set: str = ""
+    mail_send_rate: int = 14  # messages a second: the account's SES sending quota
+    mail_senders: int = 2  # the mailer's MaximumConcurrency: each sender gets rate / senders
     max_body_bytes: int = 1_048_576
     app_base_url: str = "http://127.0.0.1:3000"
 

@@ -28,8 +28,9 @@ class Tenant(TableModel, discriminator="tenant"):
     code = UnicodeAttribute()
     name = UnicodeAttribute()
     tier = UnicodeAttribute()
-    status = UnicodeAttribute()  # provisioning | active | suspended
+    status = UnicodeAttribute()  # provisioning | active | suspended | failed (onboarding failed: retry it)
     admin_email = UnicodeAttribute()
+    onboarding_attempt = NumberAttribute(null=True)  # the workflow run that onboards it (1, then each retry)
     password_policy = JSONAttribute(null=True)
     quotas = JSONAttribute(null=True)
 
@@ -186,6 +187,51 @@ class OperationLogEntry(TableModel, discriminator="oplog"):
     before = JSONAttribute(null=True)
     after = JSONAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
+
+
+class OutboxEvent(TableModel, discriminator="outbox"):
+    """A domain event waiting in the table's stream for the event relay (riveredge.outbox)."""
+
+    event_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    source = UnicodeAttribute()
+    detail_type = UnicodeAttribute()
+    detail = JSONAttribute(null=True)
+    occurred_at = UnicodeAttribute()
+    correlation_id = UnicodeAttribute(null=True)
+
+
+class MailDelivery(TableModel, discriminator="mail_delivery"):
+    """One message the mailer sends for a tenant, and what became of it (the mail module's delivery log)."""
+
+    delivery_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # activation | password_reset | welcome | ... (what sent it)
+    recipients = UnicodeSetAttribute()
+    subject = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued | sent | failed | suppressed | delivered | bounced | complained
+    attempts = NumberAttribute(default=0)
+    ses_message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    correlation_id = UnicodeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, delivery_id: str, **attributes: Any) -> MailDelivery:
+        key = keys.mail_delivery(scope, delivery_id)
+        return cls(key.pk, key.sk, delivery_id=delivery_id, **attributes)
+
+
+class MailSuppression(TableModel, discriminator="mail_suppression"):
+    """An address the tenant's mail no longer goes to (it bounced for good, or its owner complained)."""
+
+    email = UnicodeAttribute()
+    reason = UnicodeAttribute()  # bounce | complaint
+    delivery_id = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, scope: Scope, email: str, **attributes: Any) -> MailSuppression:
+        key = keys.mail_suppression(scope, email)
+        return cls(key.pk, key.sk, email=email.lower(), **attributes)
 
 
 class LoginLogEntry(TableModel, discriminator="login_log"):
