@@ -95,17 +95,12 @@ def retry_onboarding(
     before = snapshot(tenant)
     tenant.status = "provisioning"
     tenant.onboarding_attempt = (tenant.onboarding_attempt or 1) + 1
-    key = keys.pending_admin(tenant.tenant_id)
-    keep_admin = _has_pending_admin(tenant.tenant_id)  # none once the admin exists (the first attempt got that far)
+    pending = _pending_admin(tenant.tenant_id)  # none once the admin exists (the first attempt got that far)
     try:
         with transaction() as tx:
             tx.save(tenant)  # PynamoDB adds the version condition
-            if keep_admin:
-                tx.update(
-                    PendingAdmin(key.pk, key.sk),
-                    actions=[PendingAdmin.ttl.set(utcnow() + window)],
-                    condition=PendingAdmin.pk.exists(),
-                )
+            if pending is not None:  # PynamoDB adds its version condition
+                tx.update(pending, actions=[PendingAdmin.ttl.set(utcnow() + window)])
             oplog.record(
                 tx,
                 actor,
@@ -131,13 +126,12 @@ def retry_onboarding(
     return tenant
 
 
-def _has_pending_admin(tenant_id: str) -> bool:
+def _pending_admin(tenant_id: str) -> PendingAdmin | None:
     key = keys.pending_admin(tenant_id)
     try:
-        PendingAdmin.get(key.pk, key.sk, consistent_read=True, attributes_to_get=["pk"])
+        return PendingAdmin.get(key.pk, key.sk, consistent_read=True)
     except PendingAdmin.DoesNotExist:
-        return False
-    return True
+        return None
 
 
 def snapshot(tenant: Tenant) -> dict[str, Any]:
