@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import threading
 import time
@@ -107,13 +108,29 @@ class LocalFunction:
         no environment outlives a patched block holding state from before it.
         """
         module = self.module()
+        own = {k: v for k, v in self.spec.environment.items() if os.environ.get(k) != v}
+        saved = {k: os.environ.get(k) for k in own}
+        os.environ.update(own)  # the function's own variables (its settings), as in its environment
+        _forget_settings()
         self._in_process = getattr(module, self.spec.handler.rpartition(".")[2])
         try:
             yield module
         finally:
             self._in_process = None
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            _forget_settings()
             if self.runtime is not None:
                 self.pool.retire()
+
+
+def _forget_settings() -> None:
+    settings = sys.modules.get("riveredge.settings")
+    if settings is not None:
+        settings.get_settings.cache_clear()
 
 
 class FunctionRegistry:

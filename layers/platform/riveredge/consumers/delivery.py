@@ -113,22 +113,28 @@ def handle(delivery: Delivery, action: Callable[[], Any], *, lambda_context: Any
             raise RetryLater(str(error), delay_seconds=10) from error
 
 
-def refuse(source: str, reason: str, event: Any, *, event_id: str | None = None) -> None:
+def refuse(
+    source: str,
+    reason: str,
+    event: Any,
+    *,
+    event_id: str | None = None,
+    attributes: dict[str, str] | None = None,
+) -> None:
     """Log a refused event and send it to this function's dead-letter queue with the reason.
 
-    Without a dead-letter queue configured the refusal is raised, so that the source's own failure path
-    (redrive, on-failure destination, failed execution) keeps it: an event is never dropped.
+    `event` is what the dead-letter message carries: a queue's message keeps its own body and attributes
+    (so that a redrive sends it again as it was); any other event goes as JSON. Without a dead-letter
+    queue configured the refusal is raised, so that the source's own failure path (redrive, on-failure
+    destination, failed execution) keeps it: an event is never dropped.
     """
     logger.error("event refused", extra={"reason": reason, "event_source": source, "event_id": event_id})
     queue = get_settings().dead_letter_queue_url
     if not queue:
         raise Refused(reason)
+    values = {**(attributes or {}), "reason": reason[:1000], "source": source, "event_id": event_id or "-"}
     aws.sqs().send_message(
         QueueUrl=queue,
-        MessageBody=json.dumps(event, default=str)[:250_000],
-        MessageAttributes={
-            "reason": {"DataType": "String", "StringValue": reason[:1000]},
-            "source": {"DataType": "String", "StringValue": source},
-            "event_id": {"DataType": "String", "StringValue": event_id or "-"},
-        },
+        MessageBody=(event if isinstance(event, str) else json.dumps(event, default=str))[:250_000] or "-",
+        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in values.items() if v},
     )

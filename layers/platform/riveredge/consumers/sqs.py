@@ -90,7 +90,12 @@ class Consumer[M: BaseModel]:
 
     @staticmethod
     def _dead_letter(record: dict[str, Any], reason: str) -> None:
-        refuse("sqs", reason, record, event_id=record.get("messageId"))
+        kept = {
+            name: str(value["stringValue"])
+            for name, value in (record.get("messageAttributes") or {}).items()
+            if value.get("stringValue") and name not in {"reason", "source", "event_id"}
+        }
+        refuse("sqs", reason, str(record.get("body") or ""), event_id=record.get("messageId"), attributes=kept)
 
     @staticmethod
     def _delay(record: dict[str, Any], seconds: int) -> None:
