@@ -8,9 +8,9 @@ the parent did counts towards the child's memory. The child starts the local
 stack, seeds the operator, a tenant, its departments and positions, uploads
 the file to the files bucket under the tenant's import prefix, then sends
 POST /api/users/imports as the tenant's admin. The file is larger than the
-in-request limit, so the answer is 202 and the job runs through the function's
-own asynchronous invocation, which moto delivers synchronously: the request
-returns once the job is done. The accounts function runs in the child's own
+in-request limit, so the answer is 202 and the job runs when its
+users.import_queued event (written with the job: outbox) reaches the function;
+the benchmark follows the job until it has finished. The accounts function runs in the child's own
 process for this (LocalFunction.in_process), so its phases can be timed and
 its writes counted there; every other function runs in its own environments.
 
@@ -22,7 +22,11 @@ Measured in the child, around that one request only:
   function does not hold, and a peak from before the request if the import never reached it;
 - DynamoDB write requests: PutItem, UpdateItem, DeleteItem, BatchWriteItem and TransactWriteItems calls counted
   at botocore's BaseClient._make_api_call (as tests/support.py dynamodb_calls does), every thread;
-- mail: the wall time of sending the 10,000 activation mails (SES v2 on moto), separately.
+- mail: the import only queues the 10,000 activation mails (a delivery record each, in batches of 25, and
+  SendMessageBatch of 10); the phase that queues them is timed. Then the mailer drains the queue through SES v2
+  on moto, with the send rate lifted (MailSendRate 1000) so that the figure is the mailer's own throughput on
+  moto; at an account's real quota (14 a second) the same 10,000 mails take 10,000 / 14 = 714 s, spread over
+  the mailer's two senders, while the import itself is long done.
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ ROWS = 10_000
 DEPARTMENTS = 5
 POSITIONS_PER_DEPARTMENT = 2
 MEMORY_TARGET_MB = 150
-WRITES_TARGET = 420
+WRITES_TARGET = 820  # 400 BatchWriteItem of accounts, 400 of their mails' delivery records, a few for the job
+MAIL_RATE = 1000  # messages a second the mailer may send here (moto has no quota)
 PASSWORD = "Bench-password-2026"
 TENANT = "bench-import"
 ADMIN_EMAIL = "admin@bench-import.example"
@@ -98,8 +103,11 @@ class Result:
     job_status: str
     counts: dict[str, int]
     seconds: float
+    answered_seconds: float
     phases: dict[str, float]
     mail_seconds: float
+    drain_seconds: float
+    deliveries: dict[str, int]
     rss_before_mb: float
     rss_after_mb: float
     writes: dict[str, int]
@@ -165,7 +173,7 @@ def _timed_phases() -> defaultdict[str, float]:
     timed(workbooks, "read_rows", "read the workbook")
     timed(service, "load_reference", "read departments, positions, roles, emails")
     timed(repository, "put_users", "write accounts (BatchWriteItem)")
-    timed(service, "_send_activations", "send activation mail")
+    timed(service, "_send_activations", "queue activation mail")
     timed(repository, "put_report", "write the report")
     return phases
 
@@ -203,7 +211,9 @@ def _child(workbook_path: str) -> None:
 
     prepare_environment()
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    stack = LocalStack(function_environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}).start()
+    stack = LocalStack(
+        function_environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}, parameters={"MailSendRate": MAIL_RATE}
+    ).start()
     held = ExitStack()
     try:
         token, key = _seed(stack, Path(workbook_path).read_bytes())
@@ -215,8 +225,19 @@ def _child(workbook_path: str) -> None:
         with _dynamodb_writes() as writes:
             started = time.perf_counter()
             reply = stack.request("POST", "/api/users/imports", token=token, json_body={"key": key})
+            answered = time.perf_counter() - started
+            job_id = (reply.json() or {}).get("id")
+            while job_id and stack.request("GET", f"/api/jobs/{job_id}", token=token).json()["status"] in {
+                "queued",
+                "running",
+            }:
+                time.sleep(0.2)
             seconds = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        stack.settle(timeout=1800)  # the mailer has sent every queued message
+        drain = time.perf_counter() - started
+        deliveries = Counter(str(m["status"]) for m in stack.mail() if m["kind"] == "activation")
         answer = reply.json()
         job = stack.request("GET", f"/api/jobs/{answer['id']}", token=token).json() if "id" in answer else {}
         result = {
@@ -226,8 +247,11 @@ def _child(workbook_path: str) -> None:
             "job_status": job.get("status", answer.get("detail", "?")),
             "counts": job.get("counts", {}),
             "seconds": seconds,
+            "answered_seconds": answered,
             "phases": dict(phases),
-            "mail_seconds": phases["send activation mail"],
+            "mail_seconds": phases["queue activation mail"],
+            "drain_seconds": drain,
+            "deliveries": dict(deliveries),
             "rss_before_mb": before / 1024,
             "rss_after_mb": after / 1024,
             "writes": dict(writes),
@@ -264,13 +288,23 @@ def report(result: Result) -> list[tuple[str, str, str, bool]]:
     """Print the result; answers (check, value, target, met) for the summary."""
     print(
         f"Workbook: {result.rows} valid rows, {result.file_bytes / 1024:.0f} KB (over the 256 KB in-request limit: "
-        f"POST /api/users/imports answers 202 and the job runs in-process).\n"
+        f"POST /api/users/imports answers 202; the job runs from its event, in this process).\n"
         f"Answer: {result.status}; job {result.job_status}; counts {result.counts}\n"
     )
-    print(f"Time of the import (request and job, wall clock): {result.seconds:.1f} s")
+    print(
+        f"Time of the import (request to job finished, wall clock): {result.seconds:.1f} s (the request answered "
+        f"202 in {result.answered_seconds:.2f} s; the job's event started it). Before the queued mailer (issue 6's "
+        "figure): 27 s on moto, 14.6 s of it sending 10,000 mails inline; 12 min at SES's 14/s."
+    )
     for phase, seconds in sorted(result.phases.items(), key=lambda item: -item[1]):
         print(f"  {phase:<45} {seconds:>7.1f} s")
-    print(f"Mail sending, separately: {result.mail_seconds:.1f} s for {result.counts.get('mailed', 0)} mails")
+    sent = result.deliveries.get("sent", 0)
+    print(
+        f"Mail: the import queued {result.counts.get('mailed', 0)} activation mails in {result.mail_seconds:.1f} s "
+        f"(no SES call in the import); the mailer then sent {sent} in {result.drain_seconds:.1f} s on moto "
+        f"({sent / max(result.drain_seconds, 0.001):.0f} mails/s, rate limit lifted to {MAIL_RATE}/s); delivery "
+        f"records {dict(result.deliveries)}. At SES's 14/s the queue drains in {sent / 14:.0f} s."
+    )
     print(
         f"\nPeak memory of the import: +{result.memory_mb:.1f} MB (fresh subprocess: peak RSS after the request "
         f"{result.rss_after_mb:.1f} MB (ru_maxrss)\nminus RSS before it {result.rss_before_mb:.1f} MB; an upper "
@@ -279,8 +313,16 @@ def report(result: Result) -> list[tuple[str, str, str, bool]]:
     ops = ", ".join(f"{op} x{n}" for op, n in sorted(result.writes.items())) or "-"
     print(f"DynamoDB write requests: {result.write_requests} ({ops})")
     created = result.counts.get("created", 0) == result.rows and result.job_status == "succeeded"
+    sent = result.deliveries.get("sent", 0)
     return [
         ("import: accounts created", f"{result.counts.get('created', 0)}", f"= {result.rows}", created),
+        ("import: mails sent through the queue", str(sent), f"= {result.rows}", sent == result.rows),
+        (
+            "import: delivery records",
+            str(sum(result.deliveries.values())),
+            f"= {result.rows}",
+            sum(result.deliveries.values()) == result.rows,
+        ),
         (
             "import: peak memory (MB)",
             f"{result.memory_mb:.0f}",

@@ -88,6 +88,16 @@ def test_a_duplicate_role_name_is_a_conflict(stack: LocalStack, acme: TenantFixt
     assert again.status == 409
 
 
+@pytest.mark.parametrize("name", ["super_admin", "admin", "user", "guest"])
+def test_a_role_cannot_take_the_name_of_a_system_role(stack: LocalStack, acme: TenantFixture, name: str) -> None:
+    reply = stack.request(
+        "POST", "/api/roles", token=acme.admin_token, json_body={"name": name, "display_name": "Impostor"}
+    )
+    assert reply.status == 409 and reply.json()["type"] == "/problems/conflict"
+    listed = stack.request("GET", "/api/roles?limit=200", token=acme.admin_token).json()["items"]
+    assert [r["name"] for r in listed].count(name) == 1
+
+
 def test_inheritance_and_explain_name_the_path(stack: LocalStack, fresh_tenant: TenantFixture) -> None:
     # Given a parent role with role.view and a child role without it
     token = fresh_tenant.admin_token

@@ -19,7 +19,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from riveredge import keys
 from riveredge.clock import new_id
-from riveredge.db.models import Job, OperationLogEntry, User
+from riveredge.db.models import Job, OperationLogEntry, OutboxEvent, User
 from riveredge.scope import Scope, use_scope
 from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 
@@ -588,7 +588,8 @@ def test_a_large_file_is_imported_by_a_job(stack: LocalStack, org: Org) -> None:
     queued = reply.json()
     assert queued["status"] == "queued" and queued["counts"]["rows"] == 0
     assert reply.headers["Location"] == f"/api/jobs/{queued['id']}"
-    # And the job (run asynchronously) succeeds with its counts, first problems and a report link
+    # And the job (started by its event, asynchronously) succeeds with its counts, first problems and a report link
+    stack.settle()
     job = stack.request("GET", reply.headers["Location"], token=org.tenant.admin_token)
     assert job.status == 200
     done = job.json()
@@ -616,10 +617,24 @@ def test_a_job_is_run_once_however_often_its_event_is_delivered(stack: LocalStac
     padded = _padded(_workbook([[email, "Once", None, org.eng["code"]]]))
     reply = _import(stack, org.tenant.admin_token, _upload(stack, org.tenant.id, padded))
     assert reply.status == 202
-    # When its event is delivered again
-    answer = stack.invoke("AccountsExcelFunction", {"job_id": reply.json()["id"], "tenant_id": org.tenant.id})
+    stack.settle()
+    # When its event is delivered again, and a copy of it under a new bus id
+    scope = Scope(org.tenant.id)
+    with use_scope(scope):
+        queued = next(
+            e
+            for e in OutboxEvent.query(keys.collection(scope, "OUTBOX"))
+            if isinstance(e, OutboxEvent) and (e.detail or {}).get("job_id") == reply.json()["id"]
+        )
+    event = {
+        "id": "first",
+        "detail-type": "users.import_queued",
+        "source": "riveredge.accounts_excel",
+        "detail": {**(queued.detail or {}), "tenant_id": org.tenant.id, "event_id": queued.event_id},
+    }
+    answers = [stack.invoke("AccountsExcelFunction", e) for e in (event, event, {**event, "id": "second"})]
     # Then nothing runs again
-    assert answer == {"job_id": reply.json()["id"], "status": "succeeded"}
+    assert answers == [{"job_id": reply.json()["id"], "status": "succeeded"}] * 3
     assert len(_mail_to(stack, email)) == 1
 
 
@@ -627,6 +642,7 @@ def test_a_job_whose_file_is_refused_fails_with_the_reason(stack: LocalStack, or
     # Given a large file that is not a workbook
     reply = _import(stack, org.tenant.admin_token, _upload(stack, org.tenant.id, os.urandom(300_000)))
     assert reply.status == 202
+    stack.settle()
     # Then its job failed, saying why
     job = stack.request("GET", f"/api/jobs/{reply.json()['id']}", token=org.tenant.admin_token).json()
     assert job["status"] == "failed" and "not an xlsx workbook" in job["error"]
@@ -831,6 +847,7 @@ def test_a_refused_file_fails_its_job_with_the_reason(stack: LocalStack, org: Or
     # When it is imported, it is queued as a job
     reply = _import(stack, org.tenant.admin_token, _upload(stack, org.tenant.id, bomb))
     assert reply.status == 202
+    stack.settle()
     # Then the job failed, naming why, and stored nothing
     job = stack.request("GET", f"/api/jobs/{reply.json()['id']}", token=org.tenant.admin_token).json()
     assert job["status"] == "failed"

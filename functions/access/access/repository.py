@@ -8,26 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from riveredge import keys, oplog
 from riveredge.db import condition_failed, transaction
 from riveredge.db import roles as role_index
-from riveredge.db.base import TableModel
-from riveredge.db.models import AuthzIndex, Role, User
+from riveredge.db.models import AuthzIndex, Role, RoleCode, User
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope
-
-
-class RoleCode(TableModel, discriminator="role_code"):
-    """Claims a role code within a scope."""
-
-    owner = UnicodeAttribute()
-
-    @classmethod
-    def new(cls, scope: Scope, code: str, role_id: str) -> RoleCode:
-        key = keys.role_code(scope, code)
-        return cls(key.pk, key.sk, owner=role_id)
 
 
 def snapshot(role: Role) -> dict[str, Any]:

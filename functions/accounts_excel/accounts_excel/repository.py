@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError, TransactWriteError
-from riveredge import aws, keys, mail, oplog
+from riveredge import aws, keys, mail, oplog, outbox
 from riveredge.auth.principal import Principal
 from riveredge.db import directory, roles, transaction
 from riveredge.db.models import Department, Job, Position, Tenant, User
 from riveredge.scope import Scope
 from riveredge.settings import get_settings
 from riveredge.spreadsheets import XLSX_MEDIA_TYPE
-
-FUNCTION_SUFFIX = "accounts-excel"  # riveredge-${Stage}-accounts-excel in template.yaml
 
 
 # -- reference data -------------------------------------------------------------------
@@ -78,8 +75,15 @@ def find_job(scope: Scope, job_id: str) -> Job | None:
         return None
 
 
-def create_job(job: Job) -> None:
-    job.save(condition=Job.pk.does_not_exist())
+def create_job(job: Job, *, announce: bool = False) -> None:
+    """Store a new job; `announce` writes its users.import_queued event with it (which runs the job)."""
+    if not announce:
+        job.save(condition=Job.pk.does_not_exist())
+        return
+    scope = Scope(job.pk.split("#")[1])
+    with transaction() as tx:
+        tx.save(job, condition=Job.pk.does_not_exist())
+        outbox.add(tx, scope, "accounts_excel", "users.import_queued", {"job_id": job.job_id})
 
 
 def save_job(job: Job) -> None:
@@ -119,12 +123,6 @@ def record_import(scope: Scope, job: Job, *, actor_id: str, after: dict[str, Any
 
 def _condition_failed(error: PutError | TransactWriteError) -> bool:
     return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
-
-
-def invoke_self(context: Any, payload: dict[str, Any]) -> None:
-    """Run this function again asynchronously (InvocationType Event) with `payload`."""
-    name = getattr(context, "function_name", None) or f"riveredge-{get_settings().stage}-{FUNCTION_SUFFIX}"
-    aws.lambda_().invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode())
 
 
 # -- files ----------------------------------------------------------------------------

@@ -203,18 +203,13 @@ def _start(actor: Actor, request: ImportRequest, context: Any) -> tuple[int, Job
         repository.create_job(job)
         _run(actor.principal, job, rows)
         return 200, job
-    repository.create_job(job)
-    try:
-        repository.invoke_self(context, {"job_id": job.job_id, "tenant_id": actor.principal.tenant_id})
-    except Exception:
-        _fail(job, "the import could not be started; send the request again")
-        raise
+    repository.create_job(job, announce=True)  # its users.import_queued event starts the job (outbox)
     return 202, job
 
 
 # -- import: the job ------------------------------------------------------------------
 def run_job(tenant_id: str, job_id: str) -> str:
-    """Run a queued import job (the asynchronous invocation); answers the job's status.
+    """Run a queued import job (its users.import_queued event); answers the job's status.
 
     Nothing is raised for a bad job (Lambda would retry the event): a second delivery finds the
     job no longer queued and does nothing; a failure is recorded on the job.

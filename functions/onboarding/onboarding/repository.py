@@ -5,7 +5,7 @@ from __future__ import annotations
 from riveredge import keys, oplog, outbox
 from riveredge.clock import new_id
 from riveredge.db import accounts, roles, transaction
-from riveredge.db.models import PendingAdmin, Role, Tenant, User
+from riveredge.db.models import PendingAdmin, Role, RoleCode, Tenant, User
 from riveredge.scope import Scope
 
 SYSTEM_ACTOR = "system:onboarding"
@@ -39,6 +39,7 @@ def seed_roles(scope: Scope, wanted: dict[str, tuple[str, str, list[str], str]])
         with transaction() as tx:
             for role in created:
                 tx.save(role, condition=Role.pk.does_not_exist())
+                tx.save(RoleCode.new(scope, role.code, role.role_id), condition=RoleCode.pk.does_not_exist())
             roles.put_index(tx, scope, index, every)
     return {r.code: r.role_id for r in every}
 

@@ -1,1 +1,1 @@
-"""Accounts of a tenant (read for now; issue 3 adds the rest of the account lifecycle)."""
+"""Accounts of a tenant: create or invite, list in the data scope, update, delete, batch, reset, activate."""

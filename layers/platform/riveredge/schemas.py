@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -100,7 +99,3 @@ class UserResponse(StoredObject):
             updated_at=_time(user.updated_at),
             version=int(user.version or 0),
         )
-
-
-def is_tenant_code(text: str) -> bool:
-    return bool(re.match(TENANT_CODE_PATTERN, text))

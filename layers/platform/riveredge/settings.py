@@ -1,10 +1,11 @@
 """Platform settings, read once per container from the function's environment.
 
-A frozen dataclass rather than pydantic-settings: the authorizer and the
-workflow tasks load no pydantic at all, and pydantic-settings alone added about
-90 ms to their cold start (docs/decisions/0005-cold-start.md). Each value is
-converted by its field's type; a missing required value or a malformed number
-fails the container's start, not a request.
+A frozen dataclass rather than pydantic-settings: the authorizer loads no
+pydantic at all, and pydantic-settings alone added about 90 ms to a cold start
+(docs/decisions/0005-cold-start.md). Every value has a default (what the local
+stack and the tests use when a variable is absent); a value that is present is
+converted by its field's type, and a malformed number fails the first read of
+the settings (the container's first event) with the variable's name.
 """
 
 from __future__ import annotations

@@ -168,6 +168,17 @@ class Role(TableModel, discriminator="role"):
         return cls(key.pk, key.sk, role_id=role_id, **attributes)
 
 
+class RoleCode(TableModel, discriminator="role_code"):
+    """Claims a role code within a scope (system roles' too, so that no role can take their names)."""
+
+    owner = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, scope: Scope, code: str, role_id: str) -> RoleCode:
+        key = keys.role_code(scope, code)
+        return cls(key.pk, key.sk, owner=role_id)
+
+
 class AuthzIndex(TableModel, discriminator="authz"):
     """Every role of a scope with what it grants: the authorizer reads it in the same call as the session."""
 

@@ -167,9 +167,6 @@ class ApiRouter(Router):
     def put(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("PUT", rule, *args, **kwargs)
 
-    def patch(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-        return self.secure("PATCH", rule, *args, **kwargs)
-
     def delete(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("DELETE", rule, *args, **kwargs)
 
@@ -301,7 +298,7 @@ def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMidd
         return next_middleware(app)
 
 
-def create_app(title: str, *routers: ApiRouter) -> RiverEdgeResolver:
+def create_app(*routers: ApiRouter) -> RiverEdgeResolver:
     """The resolver of one domain function, with its routers included."""
     allow_origin = os.environ.get("CORS_ALLOW_ORIGIN", "*")
     app = RiverEdgeResolver(
@@ -371,7 +368,7 @@ def api_function(
 
     from riveredge.observability import metrics
 
-    app = create_app(title, *routers)
+    app = create_app(*routers)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics
