@@ -9,7 +9,7 @@ TOOLS := .venv-tools
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint unit integration e2e bench build clean
+.PHONY: help run test lint unit integration e2e bench build clean chromium
 
 help:
 	@echo "make run    start the local stack (moto + API on :3000) with the demo tenant"
@@ -36,7 +36,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-run: $(VENV)/.installed
+# Debian's Chromium, for the e2e test that renders Swagger UI headless (installed when missing).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+run: $(VENV)/.installed node_modules/.installed
 	$(PY) -m local_stack
 
 lint: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
@@ -53,10 +60,10 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(PY) -m pytest tests/integration -q
 
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest tests/e2e -q
 
-test: lint $(VENV)/.installed
+test: lint $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local_stack.stack import LocalStack
+from local_stack.template import ROOT
+
+# Swagger UI 5 (reads OpenAPI 3.1), from npm's swagger-ui-dist: package.json, installed by `make run`
+SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"
+_ASSET_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".map": "application/json",
+    ".png": "image/png",
+}
 
 _DOCS = """<!doctype html>
-<html><head><meta charset="utf-8"><title>RiverEdge API</title>
+<html lang="en"><head><meta charset="utf-8"><title>RiverEdge API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
-<body><div id="ui"></div>
+<body style="margin: 0"><div id="ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
+<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
 </body></html>"""
 
 
@@ -32,9 +43,7 @@ class LocalServer:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self._openapi: bytes | None = None
-        import swagger_ui_bundle
-
-        self.assets = Path(swagger_ui_bundle.swagger_ui_path)
+        self.assets = SWAGGER_UI.resolve()
 
     def openapi(self) -> bytes:
         if self._openapi is None:
@@ -47,10 +56,13 @@ class LocalServer:
         return response(environ, start_response)
 
     def _asset(self, name: str) -> Response:
+        """A file of Swagger UI's directory itself (nothing above or below it), of a type it needs."""
+        if not self.assets.is_dir():
+            return Response(f"Swagger UI is not installed ({self.assets}): run `npm ci`", status=404)
         asset = (self.assets / name).resolve()
-        if asset.parent != self.assets.resolve() or not asset.is_file():
+        kind = _ASSET_TYPES.get(asset.suffix)
+        if asset.parent != self.assets or kind is None or not asset.is_file():
             return Response("not found", status=404)
-        kind = "text/css" if name.endswith(".css") else "application/javascript"
         return Response(asset.read_bytes(), content_type=kind)
 
     def _local(self, request: Request) -> Response | None:

@@ -7,8 +7,10 @@ from typing import Any
 
 from riveredge import passwords
 from riveredge.clock import new_id
+from riveredge.db import roles
 from riveredge.db.accounts import create_user
-from riveredge.db.models import User
+from riveredge.db.changes import System, change
+from riveredge.db.models import Role, User
 from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
@@ -38,9 +40,32 @@ def make_user(
         department_path=department_path,
     )
     with use_scope(scope):
-        create_user(scope, user, passwords.hash_password(PASSWORD), actor_id="test")
+        create_user(System(scope, "test"), user, passwords.hash_password(PASSWORD))
     tokens = stack.login(tenant_code, email, PASSWORD)
     return {"id": user.user_id, "email": email, "token": tokens["access_token"]}
+
+
+def seed_role(
+    tenant_id: str, permissions: set[str] | list[str], *, data_scope: str = "all", departments: list[str] | None = None
+) -> str:
+    """A role granting `permissions`, stored with the tenant's role index as the application stores it (no
+    grant checks: a test may give any permission); answers its id."""
+    scope = Scope(tenant_id)
+    with use_scope(scope):
+        role = Role.new(
+            scope,
+            new_id(),
+            code=f"r_{uuid.uuid4().hex[:10]}",
+            name="Test role",
+            permissions=set(permissions) or None,
+            data_scope=data_scope,
+            departments=set(departments or []) or None,
+        )
+        index = roles.current_index(scope)
+        with change(System(scope, "test"), "role.create", role) as c:
+            c.create(role, conflict="the role exists")
+            roles.put_index(c, scope, index, [*roles.roles_of(scope), role])
+    return role.role_id
 
 
 def make_role(

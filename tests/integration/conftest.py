@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from riveredge import passwords
 
-from local_stack.stack import LocalStack
+from local_stack.stack import LocalStack, Reply
 from tests.support import PASSWORD, TEST_FUNCTION_ENVIRONMENT, claims_of
 
 OPERATOR = "operator@riveredge.local"
@@ -117,10 +118,13 @@ def fresh_tenant(stack: LocalStack, operator: Account, request: pytest.FixtureRe
     return make_tenant(stack, operator, code)
 
 
-def login(stack: LocalStack, tenant: str, email: str, password: str = PASSWORD, **headers: str) -> Any:
-    return stack.request(
-        "POST",
-        "/api/auth/login",
-        json_body={"tenant": tenant, "email": email, "password": password},
-        headers=headers or None,
-    )
+def login(
+    stack: LocalStack, tenant: str, email: str, password: str = PASSWORD, *, ip: str | None = None, **headers: str
+) -> Any:
+    """Sign in through the gateway; `ip` is the client's address as API Gateway sees it (127.0.0.1 if not given)."""
+    body = {"tenant": tenant, "email": email, "password": password}
+    if ip is None:
+        return stack.request("POST", "/api/auth/login", json_body=body, headers=headers or None)
+    sent = {"User-Agent": "riveredge-tests", "Content-Type": "application/json", **headers}
+    answer = stack.gateway.handle("POST", "/api/auth/login", "", sent, json.dumps(body).encode(), source_ip=ip)
+    return Reply(answer.status, answer.headers, answer.body)

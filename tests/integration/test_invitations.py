@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from riveredge import keys
 from riveredge.clock import new_id
-from riveredge.db import roles, transaction
-from riveredge.db.models import Department, OperationLogEntry, Role, User
+from riveredge.db import roles
+from riveredge.db.models import Department, OperationLogEntry, User
 from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
-from tests.integration.accounts import make_user
+from tests.integration.accounts import make_user, seed_role
 from tests.integration.conftest import Account, InProcess, TenantFixture, login, make_tenant
 from tests.support import PASSWORD, claims_of, problem_without_request_id
 
@@ -37,22 +37,7 @@ def _role_ids(tenant_id: str) -> dict[str, str]:
 
 def _role(tenant_id: str, permissions: list[str], data_scope: str = "all", departments: list[str] | None = None) -> str:
     """A role granting `permissions`, stored with its role-index entry as the application stores roles."""
-    scope = Scope(tenant_id)
-    with use_scope(scope):
-        role = Role.new(
-            scope,
-            new_id(),
-            code=f"r_{uuid.uuid4().hex[:10]}",
-            name="Test role",
-            permissions=set(permissions) or None,
-            data_scope=data_scope,
-            departments=set(departments or []) or None,
-        )
-        index = roles.current_index(scope)
-        with transaction() as tx:
-            tx.save(role, condition=Role.pk.does_not_exist())
-            roles.put_index(tx, scope, index, [*roles.roles_of(scope), role])
-    return role.role_id
+    return seed_role(tenant_id, permissions, data_scope=data_scope, departments=departments)
 
 
 def _department(tenant_id: str, name: str) -> Department:

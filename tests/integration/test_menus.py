@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 from riveredge import keys
-from riveredge.clock import new_id
-from riveredge.db import roles, transaction
-from riveredge.db.models import OperationLogEntry, Role
+from riveredge.db.models import OperationLogEntry
 from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
-from tests.integration.accounts import make_user
+from tests.integration.accounts import make_user, seed_role
 from tests.integration.conftest import InProcess, TenantFixture
 from tests.support import dynamodb_calls, problem_without_request_id
 
@@ -22,21 +20,7 @@ MISSING_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 def _role(tenant_id: str, permissions: list[str]) -> str:
     """A role granting `permissions`, stored with its role-index entry as the application stores roles."""
-    scope = Scope(tenant_id)
-    with use_scope(scope):
-        role = Role.new(
-            scope,
-            new_id(),
-            code=f"r_{uuid.uuid4().hex[:10]}",
-            name="Test role",
-            permissions=set(permissions) or None,
-            data_scope="all",
-        )
-        index = roles.current_index(scope)
-        with transaction() as tx:
-            tx.save(role, condition=Role.pk.does_not_exist())
-            roles.put_index(tx, scope, index, [*roles.roles_of(scope), role])
-    return role.role_id
+    return seed_role(tenant_id, permissions)
 
 
 def _user(stack: LocalStack, tenant: TenantFixture, permissions: list[str]) -> dict[str, Any]:

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from riveredge import keys, passwords
 from riveredge.clock import new_id
-from riveredge.db import roles, transaction
 from riveredge.db.accounts import create_user
-from riveredge.db.models import Department, DepartmentCode, OperationLogEntry, Role, User
+from riveredge.db.changes import System
+from riveredge.db.models import Department, DepartmentCode, OperationLogEntry, User
 from riveredge.scope import Scope, use_scope
 
 from local_stack import calls
 from local_stack.stack import LocalStack, Reply
+from tests.integration.accounts import seed_role
 from tests.integration.conftest import InProcess, TenantFixture, login
 from tests.support import PASSWORD, dynamodb_calls
 
@@ -43,15 +44,7 @@ def _position(stack: LocalStack, token: str, department_id: str, **body: Any) ->
 
 def _role(tenant: TenantFixture, permissions: set[str], data_scope: str = "all") -> str:
     """A role of `tenant` granting `permissions`, stored with its role-index entry as the application does."""
-    with use_scope(Scope(tenant.id)) as scope:
-        role = Role.new(
-            scope, new_id(), code=_code("role"), name="Test role", permissions=permissions, data_scope=data_scope
-        )
-        index = roles.current_index(scope)
-        with transaction() as tx:
-            tx.save(role, condition=Role.pk.does_not_exist())
-            roles.put_index(tx, scope, index, [*roles.roles_of(scope), role])
-    return role.role_id
+    return seed_role(tenant.id, permissions, data_scope=data_scope)
 
 
 def _account(
@@ -73,7 +66,7 @@ def _account(
             department_id=department["id"] if department else None,
             department_path=department["path"] if department else None,
         )
-        create_user(scope, user, passwords.hash_password(PASSWORD), actor_id="test")
+        create_user(System(scope, "test"), user, passwords.hash_password(PASSWORD))
     signed_in = login(stack, tenant.code, email)
     return user.user_id, str(signed_in.json()["access_token"]) if signed_in.status == 200 else ""
 
@@ -519,14 +512,14 @@ def test_an_interrupted_move_is_finished_by_repeating_it(
     members = _members(fresh_tenant, big, 25)
     target = _department(stack, token, "Target")
     other = _department(stack, token, "Other")
-    save_in_batches: Callable[[Any], None] = repository._save_in_batches
+    save_in_batches: Callable[[Any, Any], None] = repository._save_in_batches
     batches = []
 
-    def stop_on_the_second_page(items: Any) -> None:
+    def stop_on_the_second_page(actor: Any, items: Any) -> None:
         batches.append(len(items))
         if len(batches) == 3:  # the descendants, the first page of members, then the stop
             raise RuntimeError("the function timed out")
-        save_in_batches(items)
+        save_in_batches(actor, items)
 
     monkeypatch.setattr(repository, "ATOMIC_ITEMS", 10)
     monkeypatch.setattr(repository, "_save_in_batches", stop_on_the_second_page)

@@ -81,7 +81,8 @@ def test_a_failed_onboarding_can_be_retried_to_success(
     assert first["status"] == "FAILED"
     failed = stack.request("GET", f"/api/tenants/{tenant_id}", token=operator_token).json()
     assert failed["status"] == "failed"
-    assert login(stack, "retryco", "boss@retryco.example").status == 401
+    refused = login(stack, "retryco", "boss@retryco.example")  # the admin's password, the account not made yet
+    assert (refused.status, refused.json()["detail"]) == (403, "this organisation is not active")
     # When the operator retries it, with the fault gone
     monkeypatch.setattr(service, "create_admin", original)
     retried = stack.request(

@@ -11,15 +11,15 @@ import pytest
 from openpyxl import load_workbook
 from riveredge import keys, passwords
 from riveredge.clock import new_id
-from riveredge.db import transaction
 from riveredge.db.accounts import create_user
-from riveredge.db.models import LoginLogEntry, OperationLogEntry, Role, Session, User
-from riveredge.db.roles import current_index, put_index, roles_of
+from riveredge.db.changes import System
+from riveredge.db.models import LoginLogEntry, OperationLogEntry, Session, User
 from riveredge.scope import Scope, use_scope
 from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 from ulid import ULID
 
 from local_stack.stack import LocalStack
+from tests.integration.accounts import seed_role
 from tests.integration.conftest import Account, InProcess, TenantFixture, login, make_tenant
 from tests.support import PASSWORD, claims_of, dynamodb_calls, problem_without_request_id
 
@@ -35,16 +35,7 @@ def org(stack: LocalStack, operator: Account) -> TenantFixture:
 
 def _role(tenant_id: str, permissions: list[str]) -> str:
     """A role granting `permissions`, stored with the tenant's role index as the application stores it."""
-    scope = Scope(tenant_id)
-    with use_scope(scope):
-        role = Role.new(
-            scope, new_id(), code=f"t_{uuid.uuid4().hex[:8]}", name="Test role", permissions=set(permissions)
-        )
-        index, existing = current_index(scope), roles_of(scope)
-        with transaction() as tx:
-            tx.save(role, condition=Role.pk.does_not_exist())
-            put_index(tx, scope, index, [*existing, role])
-    return role.role_id
+    return seed_role(tenant_id, permissions)
 
 
 def _member(stack: LocalStack, tenant: TenantFixture, permissions: list[str] | None = None) -> dict[str, Any]:
@@ -54,7 +45,7 @@ def _member(stack: LocalStack, tenant: TenantFixture, permissions: list[str] | N
     email = f"m-{uuid.uuid4().hex[:10]}@{tenant.code}.example"
     user = User.new(scope, new_id(), email, name="Mia Member", status="active", role_ids=role_ids)
     with use_scope(scope):
-        create_user(scope, user, passwords.hash_password(PASSWORD), actor_id="test")
+        create_user(System(scope, "test"), user, passwords.hash_password(PASSWORD))
     tokens = stack.login(tenant.code, email, PASSWORD)
     return {"id": user.user_id, "email": email, "token": tokens["access_token"], "refresh": tokens["refresh_token"]}
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge import cursors
 from riveredge.db.models import Role, User
-from riveredge.http import ApiRouter, caller, created, current_principal
+from riveredge.http import ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
 from riveredge.schemas import stored_fields
 
 from access import service
@@ -28,10 +28,6 @@ from access.models import (
 )
 
 router = ApiRouter("access")
-
-
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
 
 
 def _role(role: Role) -> RoleResponse:
@@ -73,7 +69,7 @@ def explain_permission(
     user_id: Annotated[str, Query(min_length=1, max_length=64)],
     permission: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> ExplainResponse:
-    found = service.explain(_actor(), user_id, permission)
+    found = service.explain(actor_of(router), user_id, permission)
     return ExplainResponse(
         user_id=found.user.user_id,
         permission=permission,
@@ -88,7 +84,7 @@ def list_roles(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> RoleListResponse:
-    actor = _actor()
+    actor = actor_of(router)
     query = cursors.fingerprint({"route": "roles"})
     roles, last = service.list_roles(actor, limit, cursors.decode(actor.principal.scope, query, cursor))
     return RoleListResponse(
@@ -109,13 +105,13 @@ def list_roles(
     },
 )
 def create_role(body: CreateRoleRequest) -> Response[dict[str, Any]]:
-    role = _role(service.create_role(_actor(), body))
+    role = _role(service.create_role(actor_of(router), body))
     return created(role, f"/api/roles/{role.id}")
 
 
 @router.get("/api/roles/<role_id>", permission="role.view", summary="Read a role")
 def get_role(role_id: str) -> RoleResponse:
-    return _role(service.get_role(_actor(), role_id))
+    return _role(service.get_role(actor_of(router), role_id))
 
 
 @router.put(
@@ -125,7 +121,7 @@ def get_role(role_id: str) -> RoleResponse:
     permission_name="Edit roles",
 )
 def update_role(role_id: str, body: UpdateRoleRequest) -> RoleResponse:
-    return _role(service.update_role(_actor(), role_id, body))
+    return _role(service.update_role(actor_of(router), role_id, with_if_match(router, body)))
 
 
 @router.delete(
@@ -135,8 +131,8 @@ def update_role(role_id: str, body: UpdateRoleRequest) -> RoleResponse:
     status_code=204,
     responses={204: {"description": "Deleted"}},
 )
-def delete_role(role_id: str, version: Annotated[int | None, Query(ge=0)] = None) -> Response[None]:
-    service.delete_role(_actor(), role_id, version)
+def delete_role(role_id: str, version: VersionQuery = None) -> Response[None]:
+    service.delete_role(actor_of(router), role_id, expected_version(router, version))
     return Response(status_code=204)
 
 
@@ -146,7 +142,7 @@ def delete_role(role_id: str, version: Annotated[int | None, Query(ge=0)] = None
     summary="The permissions of a role, its own and inherited",
 )
 def get_role_permissions(role_id: str) -> RolePermissionsResponse:
-    actor = _actor()
+    actor = actor_of(router)
     role = service.get_role(actor, role_id)
     return RolePermissionsResponse(
         role_id=role.role_id,
@@ -162,8 +158,8 @@ def get_role_permissions(role_id: str) -> RolePermissionsResponse:
     summary="Set the permissions of a role (the role-permission matrix)",
 )
 def set_role_permissions(role_id: str, body: RolePermissionsRequest) -> RolePermissionsResponse:
-    actor = _actor()
-    role = service.set_permissions(actor, role_id, body)
+    actor = actor_of(router)
+    role = service.set_permissions(actor, role_id, with_if_match(router, body))
     return RolePermissionsResponse(
         role_id=role.role_id,
         permissions=sorted(role.permissions or []),
@@ -174,7 +170,7 @@ def set_role_permissions(role_id: str, body: RolePermissionsRequest) -> RolePerm
 
 @router.get("/api/users/<user_id>/roles", permission="role.view", summary="The roles of an account")
 def get_user_roles(user_id: str) -> UserRolesResponse:
-    return _user_roles(service.get_user_roles(_actor(), user_id))
+    return _user_roles(service.get_user_roles(actor_of(router), user_id))
 
 
 @router.put(
@@ -184,4 +180,4 @@ def get_user_roles(user_id: str) -> UserRolesResponse:
     permission_name="Assign roles to accounts",
 )
 def set_user_roles(user_id: str, body: UserRolesRequest) -> UserRolesResponse:
-    return _user_roles(service.set_user_roles(_actor(), user_id, body))
+    return _user_roles(service.set_user_roles(actor_of(router), user_id, with_if_match(router, body)))

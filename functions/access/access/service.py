@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.authz import MANAGE, WILDCARD, RoleGrant, lineage, role_index
 from riveredge.clock import new_id
 from riveredge.db.directory import department_paths
@@ -22,12 +22,6 @@ from access import repository
 from access.models import CreateRoleRequest, RolePermissionsRequest, UpdateRoleRequest, UserRolesRequest
 
 SUPER_ADMIN = "super_admin"
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
 
 
 @lru_cache(maxsize=1)
@@ -118,12 +112,10 @@ def create_role(actor: Actor, request: CreateRoleRequest) -> Role:
     every[role.role_id] = role
     check_roles_grantable(actor.principal, _grants(list(every.values())), [role.role_id], field="permissions")
     repository.create(
-        scope,
+        actor,
         role,
         list(every.values()),
         repository.index(scope),
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
     )
     return role
 
@@ -144,19 +136,17 @@ def update_role(actor: Actor, role_id: str, request: UpdateRoleRequest) -> Role:
     _editable(role, request.version)
     _check_scope_fields(scope, request.data_scope, request.departments)
     _check_parent(every, role_id, request.parent_id)
-    before = repository.snapshot(role)
+    before = role.snapshot()
     role.name, role.description, role.parent_id = request.display_name, request.description, request.parent_id
     role.data_scope, role.departments = request.data_scope, set(request.departments) or None
     check_roles_grantable(actor.principal, _grants(list(every.values())), [role_id], field="data_scope")
     repository.save(
-        scope,
+        actor,
         role,
         before,
         list(every.values()),
         repository.index(scope),
         action="role.edit",
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
     )
     return role
 
@@ -169,18 +159,16 @@ def set_permissions(actor: Actor, role_id: str, request: RolePermissionsRequest)
         raise NotFoundError("no such role")
     role = every[role_id]
     _editable(role, request.version)
-    before = repository.snapshot(role)
+    before = role.snapshot()
     role.permissions = set(request.permissions) or None
     check_roles_grantable(actor.principal, _grants(list(every.values())), [role_id], field="permissions")
     repository.save(
-        scope,
+        actor,
         role,
         before,
         list(every.values()),
         repository.index(scope),
         action="role.set_permissions",
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
     )
     return role
 
@@ -208,12 +196,10 @@ def delete_role(actor: Actor, role_id: str, version: int | None) -> None:
         raise ConflictError(f"{role.code} is assigned to {len(holders)} account(s); take it from them first")
     check_roles_grantable(actor.principal, _grants(list(every.values())), [role_id], field="role_id")
     repository.delete(
-        scope,
+        actor,
         role,
         list(every.values()),
         repository.index(scope),
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
     )
 
 
@@ -253,7 +239,7 @@ def set_user_roles(actor: Actor, user_id: str, request: UserRolesRequest) -> Use
         ]
         if not others:
             raise ConflictError("this is the last active super_admin of the organisation")
-    return repository.set_user_roles(scope, user, wanted, actor_id=actor.principal.user_id, request_id=actor.request_id)
+    return repository.set_user_roles(actor, user, wanted)
 
 
 @dataclass(frozen=True)

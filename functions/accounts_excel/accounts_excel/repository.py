@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import PutError, TransactWriteError
-from riveredge import aws, keys, mail, oplog, outbox
+from pynamodb.exceptions import PutError
+from riveredge import aws, keys, mail
 from riveredge.auth.principal import Principal
-from riveredge.db import directory, roles, transaction
+from riveredge.db import condition_failed, directory, roles
+from riveredge.db.changes import Author, System, change
 from riveredge.db.models import Department, Job, Position, Tenant, User
 from riveredge.scope import Scope
 from riveredge.settings import get_settings
@@ -42,11 +43,8 @@ def existing_emails(scope: Scope) -> set[str]:
 
 
 def tenant_code(tenant_id: str) -> str:
-    key = keys.tenant(tenant_id)
-    try:
-        return Tenant.get(key.pk, key.sk).code
-    except Tenant.DoesNotExist:
-        return ""
+    tenant = Tenant.find(keys.tenant(tenant_id), consistent=False)
+    return tenant.code if tenant else ""
 
 
 def users_page(
@@ -68,22 +66,17 @@ def put_users(users: Sequence[User]) -> None:
 
 # -- jobs -----------------------------------------------------------------------------
 def find_job(scope: Scope, job_id: str) -> Job | None:
-    key = keys.job(scope, job_id)
-    try:
-        return Job.get(key.pk, key.sk, consistent_read=True)
-    except Job.DoesNotExist:
-        return None
+    return Job.find(keys.job(scope, job_id))
 
 
-def create_job(job: Job, *, announce: bool = False) -> None:
+def create_job(scope: Scope, job: Job, *, announce: bool = False) -> None:
     """Store a new job; `announce` writes its users.import_queued event with it (which runs the job)."""
     if not announce:
         job.save(condition=Job.pk.does_not_exist())
         return
-    scope = Scope(job.pk.split("#")[1])
-    with transaction() as tx:
-        tx.save(job, condition=Job.pk.does_not_exist())
-        outbox.add(tx, scope, "accounts_excel", "users.import_queued", {"job_id": job.job_id})
+    with change(System(scope), "job.queue") as c:
+        c.create(job, conflict="the job already exists")
+        c.publish("users.import_queued", {"job_id": job.job_id}, source="accounts_excel")
 
 
 def save_job(job: Job) -> None:
@@ -98,31 +91,17 @@ def claim_job(job: Job) -> bool:
         job.save(condition=Job.status == "queued")
     except PutError as error:
         job.status = "queued"  # as read: this delivery changed nothing
-        if _condition_failed(error):
+        if condition_failed(error):
             return False
         raise
     return True
 
 
-def record_import(scope: Scope, job: Job, *, actor_id: str, after: dict[str, Any], request_id: str | None) -> None:
+def record_import(author: Author, job: Job, *, after: dict[str, Any]) -> None:
     """The job's progress and the operation-log entry of the whole import, in one transaction."""
-    with transaction() as tx:
-        tx.save(job)
-        oplog.record(
-            tx,
-            scope,
-            actor_id=actor_id,
-            action="user.import",
-            resource="user",
-            resource_id=job.job_id,
-            before=None,
-            after=after,
-            request_id=request_id,
-        )
-
-
-def _condition_failed(error: PutError | TransactWriteError) -> bool:
-    return error.cause_response_code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+    with change(author, "user.import") as c:
+        c.save(job)
+        c.log("user.import", "job", job.job_id, before=None, after=after)
 
 
 # -- files ----------------------------------------------------------------------------

@@ -6,10 +6,9 @@ import base64
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from riveredge import idempotency
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.db.directory import UserFilter
-from riveredge.http import AUTHENTICATED, ApiRouter, caller, current_principal
+from riveredge.http import AUTHENTICATED, ApiRouter, actor_of
 from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 
 from accounts_excel import service
@@ -24,10 +23,6 @@ _WORKBOOK = {
     }
 }
 _JOB = {"application/json": {"model": JobResponse}}
-
-
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
 
 
 def _file(download: service.Download) -> Response[str]:
@@ -64,7 +59,7 @@ def get_import_template() -> Response[str]:
     summary="A presigned S3 POST to upload a workbook to import (xlsx, at most 20 MB)",
 )
 def start_import_upload() -> UploadResponse:
-    upload = service.start_upload(_actor())
+    upload = service.start_upload(actor_of(router))
     return UploadResponse(
         url=upload.url,
         fields=upload.fields,
@@ -79,19 +74,15 @@ def start_import_upload() -> UploadResponse:
     "/api/users/imports",
     permission="user.import",
     permission_name="Import accounts from Excel",
+    idempotent=True,
     summary="Import an uploaded workbook: checked row by row, reported; large files answer 202 with a job",
     responses={
         200: {"description": "Imported in the request: the finished job with its report", "content": _JOB},
         202: {"description": "Queued: follow the job at Location", "content": _JOB},
     },
 )
-def import_users(
-    body: ImportRequest,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
-    ] = None,
-) -> Response[dict[str, Any]]:
-    answer = service.start_import(_actor(), body, idempotency_key, router.lambda_context)
+def import_users(body: ImportRequest) -> Response[dict[str, Any]]:
+    answer = service.start_import(actor_of(router), body, router.lambda_context)
     job = JobResponse.of(answer.job, answer.report_url)
     headers = {"Location": f"/api/jobs/{job.id}"} if answer.status_code == 202 else {}
     return Response(
@@ -108,7 +99,7 @@ def import_users(
     summary="Read a job (an account import): status, counts, first problems and a report link",
 )
 def get_job(job_id: str) -> JobResponse:
-    answer = service.get_job(_actor(), job_id)
+    answer = service.get_job(actor_of(router), job_id)
     return JobResponse.of(answer.job, answer.report_url)
 
 
@@ -126,4 +117,4 @@ def export_users(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of a name or email")] = None,
 ) -> Response[str]:
     wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q)
-    return _file(service.export_users(_actor(), wanted))
+    return _file(service.export_users(actor_of(router), wanted))

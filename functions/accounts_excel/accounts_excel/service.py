@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from riveredge import idempotency, spreadsheets
+from riveredge import spreadsheets
+from riveredge.actor import Actor
 from riveredge.auth.principal import Principal
 from riveredge.authz import RoleGrant, role_index
 from riveredge.clock import new_id, utcnow
 from riveredge.db import accounts
+from riveredge.db.changes import System
 from riveredge.db.directory import UserFilter
 from riveredge.db.models import Job, User
 from riveredge.emails import normalise_email
@@ -53,16 +55,6 @@ EXPORT_HEADERS = (*workbooks.HEADERS, "status", "id", "created_at")
 _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ROLE_SEPARATORS = re.compile(r"[,;\uff0c]")
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
-
-    @property
-    def scope(self) -> Scope:
-        return self.principal.scope
 
 
 @dataclass(frozen=True)
@@ -145,30 +137,10 @@ def _checked_key(actor: Actor, key: str) -> str:
 
 
 # -- import: start --------------------------------------------------------------------
-def start_import(actor: Actor, request: ImportRequest, idempotency_key: str | None, context: Any) -> JobAnswer:
-    """Import an uploaded workbook: in the request (200) up to SYNC_MAX_BYTES, else as a queued job (202).
-
-    With an Idempotency-Key the same request answers the same job again instead of importing twice.
-    """
-    started: dict[str, Job] = {}
-
-    def run() -> dict[str, Any]:
-        status_code, job = _start(actor, request, context)
-        started["job"] = job
-        return {"status_code": status_code, "job_id": job.job_id}
-
-    result = idempotency.once(
-        idempotency_key,
-        operation="POST /api/users/imports",
-        principal=actor.principal.user_id,
-        payload=request.model_dump(mode="json"),
-        action=run,
-        lambda_context=context,
-    )
-    job = started.get("job") or repository.find_job(actor.scope, str(result["job_id"]))
-    if job is None:  # replayed after the job expired
-        raise NotFoundError("the job of this request no longer exists")
-    return JobAnswer(job, _report_url(job), int(result["status_code"]))
+def start_import(actor: Actor, request: ImportRequest, context: Any) -> JobAnswer:
+    """Import an uploaded workbook: in the request (200) up to SYNC_MAX_BYTES, else as a queued job (202)."""
+    status_code, job = _start(actor, request, context)
+    return JobAnswer(job, _report_url(job), status_code)
 
 
 def _start(actor: Actor, request: ImportRequest, context: Any) -> tuple[int, Job]:
@@ -200,10 +172,10 @@ def _start(actor: Actor, request: ImportRequest, context: Any) -> tuple[int, Job
     if size <= SYNC_MAX_BYTES:
         rows = workbooks.read_rows(repository.read_upload(key, limits.file_bytes))  # a bad file: 422, no job
         job.status = "running"
-        repository.create_job(job)
+        repository.create_job(actor.scope, job)
         _run(actor.principal, job, rows)
         return 200, job
-    repository.create_job(job, announce=True)  # its users.import_queued event starts the job (outbox)
+    repository.create_job(actor.scope, job, announce=True)  # its users.import_queued event starts the job (outbox)
     return 202, job
 
 
@@ -297,9 +269,7 @@ def _import(principal: Principal, job: Job, rows: Sequence[workbooks.SheetRow]) 
         finally:
             if counts["created"]:
                 job.counts = dict(counts)
-                repository.record_import(
-                    scope, job, actor_id=principal.user_id, after=dict(counts), request_id=job.request_id
-                )
+                repository.record_import(System(scope, principal.user_id, job.request_id), job, after=dict(counts))
     if invites:
         failures = _send_activations(scope, repository.tenant_code(principal.tenant_id), invites)
         counts["mailed"], counts["mail_failed"] = len(invites) - len(failures), len(failures)

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from riveredge import passwords
+from riveredge import mail, passwords
 from riveredge.auth import refresh as refresh_tokens
 from riveredge.auth.principal import Principal
 from riveredge.auth.tokens import issue_access_token
 from riveredge.clock import new_id, utcnow
-from riveredge.db.identity import load, tenant_id_for_code
-from riveredge.db.models import LoginIdentity, Session, Tenant, User
+from riveredge.db.identity import Bundle, load, tenant_id_for_code
+from riveredge.db.models import Session, Tenant, User
 from riveredge.errors import ForbiddenError, NotFoundError, ThrottledError, UnauthorizedError
+from riveredge.observability import logger
 from riveredge.scope import PLATFORM, Scope, use_scope
 from riveredge.settings import get_settings
 
-from auth import repository
+from auth import repository, throttle
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
 INVALID_CREDENTIALS = "email or password is not correct"
+NOT_ACTIVE = "this organisation is not active"
+SETTING_UP = "this organisation is still being set up; sign in again in a minute"
 
 
 @dataclass(frozen=True)
@@ -37,78 +37,163 @@ class Tokens:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt: where, who, from which client, when, and what the batch read found."""
+
+    scope: Scope
+    email: str
+    client: Client
+    now: datetime
+    state: Bundle
+    counters: throttle.Counters
+
+    @property
+    def ip(self) -> str:
+        return self.client.ip or throttle.NO_IP
+
+    @property
+    def account_id(self) -> str | None:
+        """The user id of the address's active account (None: no such account, or not active)."""
+        identity = self.state.identity
+        return identity.user_id if identity is not None and identity.status == "active" else None
+
+    def refuse(self, reason: str, user_id: str | None = None) -> None:
+        repository.record_refusal(
+            self.scope,
+            email=self.email,
+            user_id=user_id,
+            reason=reason,
+            ip=self.client.ip,
+            user_agent=self.client.user_agent,
+        )
+
+
 def _scope_for(tenant_code: str) -> Scope | None:
     tenant_id = tenant_id_for_code(tenant_code)
     return Scope(tenant_id) if tenant_id else None
 
 
-def _raise_failure(scope: Scope, identity: LoginIdentity | None, email: str, reason: str, client: Client) -> None:
-    now = utcnow()
-    identity = identity or LoginIdentity.new(scope, email)
-    window_open = identity.window_started and now - identity.window_started < FAILURE_WINDOW
-    identity.failed_count = (identity.failed_count or 0) + 1 if window_open else 1
-    if not window_open:
-        identity.window_started = now
-    if identity.failed_count >= MAX_FAILURES:
-        identity.locked_until = now + LOCKOUT
-    repository.record_failure(scope, identity, email=email, reason=reason, ip=client.ip, user_agent=client.user_agent)
-    raise UnauthorizedError(INVALID_CREDENTIALS)
-
-
 def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens:
-    """Check the credentials of `email` in the tenant `tenant_code` and open a session."""
+    """Check the credentials of `email` in the tenant `tenant_code` and open a session.
+
+    Throttled attempts are refused before any password is checked, alike for known and unknown addresses.
+    """
     scope = _scope_for(tenant_code)
     if scope is None:
         passwords.verify_password(None, password)  # same time as a real check
         raise UnauthorizedError(INVALID_CREDENTIALS)
     email = email.lower()
+    now = utcnow()
     with use_scope(scope):
-        state = load(scope, login_email=email)
-        identity = state.identity
-        now = utcnow()
-        if identity and identity.locked_until and identity.locked_until > now:
-            repository.record_refusal(
-                scope,
-                email=email,
-                user_id=identity.user_id,
-                reason="locked",
-                ip=client.ip,
-                user_agent=client.user_agent,
-            )
-            retry_after = int((identity.locked_until - now).total_seconds()) + 1
-            raise ThrottledError("too many failed sign-ins; try again later", retry_after=retry_after)
-        known = identity is not None and identity.user_id is not None and identity.status == "active"
-        if not passwords.verify_password(identity.password_hash if identity and known else None, password):
-            _raise_failure(scope, identity, email, "bad_credentials" if known else "unknown_user", client)
-        assert identity is not None and identity.user_id is not None
-        if not scope.is_platform and (state.tenant is None or state.tenant.status != "active"):
-            repository.record_refusal(
-                scope,
-                email=email,
-                user_id=identity.user_id,
-                reason="tenant_inactive",
-                ip=client.ip,
-                user_agent=client.user_agent,
-            )
-            raise ForbiddenError("this organisation is not active")
-        session_id = new_id()
-        refresh = refresh_tokens.new_refresh_token(scope.tenant_id, session_id)
-        session = Session.new(
-            scope,
-            session_id,
-            identity.user_id,
-            refresh_digest=refresh.digest,
-            status="live",
-            expires_at=now + timedelta(seconds=get_settings().refresh_token_ttl_seconds),
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
-        )
-        session.ttl = session.expires_at + timedelta(days=1)
-        repository.open_session(scope, session, identity, email=email, ip=client.ip, user_agent=client.user_agent)
-        access, expires_in = issue_access_token(
-            tenant_id=scope.tenant_id, user_id=identity.user_id, session_id=session_id
-        )
-        return Tokens(access, str(refresh), expires_in)
+        state = load(scope, login_email=email, login_ip=client.ip or throttle.NO_IP)
+        attempt = Attempt(scope, email, client, now, state, throttle.Counters.of(state, now))
+        _check_throttle(attempt)
+        user_id = _check_password(attempt, password)
+        _check_tenant(attempt, user_id)
+        return _open_session(attempt, user_id)
+
+
+def _check_throttle(attempt: Attempt) -> None:
+    """Refuse (429) an attempt that the counters do not allow, before any password is checked."""
+    counters, now = attempt.counters, attempt.now
+    until = counters.blocked_until()
+    if until is None:
+        delay = counters.delay()
+        if delay is None or repository.claim_check(attempt.scope, attempt.email, now=now, delay=delay):
+            return
+        until = counters.next_check(delay, now)
+    attempt.refuse("throttled", attempt.account_id)
+    raise ThrottledError(throttle.THROTTLED, retry_after=throttle.retry_after(until, now))
+
+
+def _check_password(attempt: Attempt, password: str) -> str | None:
+    """The account's user id once `password` is right (None: the organisation's first admin, not created yet).
+
+    A wrong password or an unknown address is counted and answers 401, the same for both.
+    """
+    identity, tenant, user_id = attempt.state.identity, attempt.state.tenant, attempt.account_id
+    password_hash = identity.password_hash if identity is not None and user_id is not None else None
+    pending = None
+    if user_id is None and tenant is not None and tenant.status != "active" and tenant.admin_email == attempt.email:
+        pending = repository.pending_admin(attempt.scope)  # onboarding has not created the account yet
+        password_hash = pending.password_hash if pending is not None else None
+    if passwords.verify_password(password_hash, password):
+        return user_id
+    _count_failure(attempt, user_id, "bad_credentials" if user_id or pending else "unknown_user")
+    raise UnauthorizedError(INVALID_CREDENTIALS)
+
+
+def _count_failure(attempt: Attempt, user_id: str | None, reason: str) -> None:
+    counters = attempt.counters
+    failures = repository.record_failure(
+        attempt.scope,
+        email=attempt.email,
+        ip=attempt.ip,
+        user_id=user_id,
+        reason=reason,
+        reopen=(counters.account.closed, counters.account_ip.closed, counters.ip.closed),
+        now=attempt.now,
+        window=throttle.WINDOW,
+        client_ip=attempt.client.ip,
+        user_agent=attempt.client.user_agent,
+    )
+    # ADD answers each failure its own count, so exactly one request of the window sees the threshold.
+    if failures == throttle.SLOWDOWN_AFTER and user_id is not None:
+        _alert_owner(attempt, failures)
+
+
+def _alert_owner(attempt: Attempt, failures: int) -> None:
+    """Tell the owner that sign-ins to their account are being slowed down (best effort: the answer stays 401)."""
+    tenant = attempt.state.tenant
+    organisation, code = (tenant.name, tenant.code) if tenant is not None else ("RiverEdge platform", PLATFORM)
+    minutes = int(throttle.WINDOW.total_seconds() // 60)
+    try:
+        mail.send(attempt.scope, mail.login_alert(attempt.email, organisation, code, failures, minutes))
+    except Exception:
+        logger.exception("the sign-in alert could not be queued", extra={"email": attempt.email})
+
+
+def _check_tenant(attempt: Attempt, user_id: str | None) -> None:
+    """Refuse (403) the right credentials of an organisation that is not open for sign-in."""
+    tenant = attempt.state.tenant
+    if attempt.scope.is_platform or (tenant is not None and tenant.status == "active" and user_id is not None):
+        return
+    attempt.refuse("tenant_inactive", user_id)
+    raise ForbiddenError(SETTING_UP if tenant is not None and tenant.status == "provisioning" else NOT_ACTIVE)
+
+
+def _open_session(attempt: Attempt, user_id: str | None) -> Tokens:
+    assert user_id is not None  # _check_tenant refuses the first admin until onboarding creates the account
+    scope, now, client = attempt.scope, attempt.now, attempt.client
+    session_id = new_id()
+    refresh = refresh_tokens.new_refresh_token(scope.tenant_id, session_id)
+    session = Session.new(
+        scope,
+        session_id,
+        user_id,
+        refresh_digest=refresh.digest,
+        status="live",
+        expires_at=now + timedelta(seconds=get_settings().refresh_token_ttl_seconds),
+        ip=client.ip,
+        user_agent=(client.user_agent or "")[:512] or None,
+    )
+    session.ttl = session.expires_at + timedelta(days=1)
+    known = attempt.state.known_address
+    renew = known is None or known.ttl is None or known.ttl < now + throttle.KNOWN_ADDRESS_FOR - timedelta(days=1)
+    repository.open_session(
+        scope,
+        session,
+        email=attempt.email,
+        ip=attempt.ip,
+        user_id=user_id,
+        clear=attempt.state.throttle_account_ip is not None,
+        known_until=now + throttle.KNOWN_ADDRESS_FOR if renew else None,  # renewed at most once a day
+        client_ip=client.ip,
+        user_agent=client.user_agent,
+    )
+    access, expires_in = issue_access_token(tenant_id=scope.tenant_id, user_id=user_id, session_id=session_id)
+    return Tokens(access, str(refresh), expires_in)
 
 
 def refresh(token: str) -> Tokens:

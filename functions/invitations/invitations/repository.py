@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError
-from riveredge import keys, oplog
-from riveredge.db import TableModel, accounts, condition_failed, roles, transaction
-from riveredge.db.base import Transaction
+from riveredge import keys
+from riveredge.actor import Actor
+from riveredge.db import TableModel, accounts, roles
+from riveredge.db.changes import Change, System, change
 from riveredge.db.models import AuthzIndex, Department, Tenant, User
-from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope
 
 
@@ -25,59 +24,38 @@ class Invitation(TableModel, discriminator="invitation"):
     status = UnicodeAttribute(default="active")  # active | revoked
     created_by = UnicodeAttribute()
 
+    noun: ClassVar[str] = "invitation"
+    id_attribute: ClassVar[str] = "code"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "role_ids": sorted(self.role_ids or []),
+            "department_id": self.department_id,
+            "expires_at": self.expires_at.isoformat(),
+            "max_uses": int(self.max_uses),
+            "uses": int(self.uses or 0),
+            "status": self.status,
+        }
+
     @classmethod
     def new(cls, scope: Scope, code: str, **attributes: Any) -> Invitation:
         key = keys.invitation(scope, code)
         return cls(key.pk, key.sk, code=code, **attributes)
 
 
-def snapshot(invitation: Invitation) -> dict[str, Any]:
-    return {
-        "role_ids": sorted(invitation.role_ids or []),
-        "department_id": invitation.department_id,
-        "expires_at": invitation.expires_at.isoformat(),
-        "max_uses": int(invitation.max_uses),
-        "uses": int(invitation.uses or 0),
-        "status": invitation.status,
-    }
-
-
-def create(scope: Scope, invitation: Invitation, *, actor_id: str, request_id: str | None) -> None:
+def create(actor: Actor, invitation: Invitation) -> None:
     """Store the invitation (its code not taken) and log it: one transaction."""
-    try:
-        with transaction() as tx:
-            tx.save(invitation, condition=Invitation.pk.does_not_exist())
-            oplog.record(
-                tx,
-                scope,
-                actor_id=actor_id,
-                action="invitation.create",
-                resource="invitation",
-                resource_id=invitation.code,
-                before=None,
-                after=snapshot(invitation),
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise ConflictError("the invitation code is taken; try again") from error
-        raise
+    with change(actor, "invitation.create", invitation) as c:
+        c.create(invitation, conflict="the invitation code is taken; try again")
 
 
 def find(scope: Scope, code: str) -> Invitation | None:
-    key = keys.invitation(scope, code)
-    try:
-        return Invitation.get(key.pk, key.sk, consistent_read=True)
-    except Invitation.DoesNotExist:
-        return None
+    return Invitation.find(keys.invitation(scope, code))
 
 
 def get(scope: Scope, code: str) -> Invitation:
     """The invitation `code` of `scope`; another tenant's code is simply not there (404)."""
-    invitation = find(scope, code)
-    if invitation is None:
-        raise NotFoundError("no such invitation")
-    return invitation
+    return Invitation.get_or_404(keys.invitation(scope, code))
 
 
 def page(scope: Scope, limit: int, start: dict[str, Any] | None) -> tuple[list[Invitation], dict[str, Any] | None]:
@@ -88,28 +66,12 @@ def page(scope: Scope, limit: int, start: dict[str, Any] | None) -> tuple[list[I
     return items, results.last_evaluated_key
 
 
-def revoke(scope: Scope, invitation: Invitation, *, actor_id: str, request_id: str | None) -> None:
+def revoke(actor: Actor, invitation: Invitation) -> None:
     """Mark it revoked if nobody changed it since it was read; log it in the same transaction."""
-    before = snapshot(invitation)
+    before = invitation.snapshot()
     invitation.status = "revoked"
-    try:
-        with transaction() as tx:
-            tx.save(invitation)  # PynamoDB adds the version condition
-            oplog.record(
-                tx,
-                scope,
-                actor_id=actor_id,
-                action="invitation.revoke",
-                resource="invitation",
-                resource_id=invitation.code,
-                before=before,
-                after=snapshot(invitation),
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the invitation has changed since it was read") from error
-        raise
+    with change(actor, "invitation.revoke", invitation, before=before) as c:
+        c.save(invitation)
 
 
 def role_index(scope: Scope) -> dict[str, Any]:
@@ -155,25 +117,19 @@ def register(
     (a ConflictError from accounts.create_user).
     """
 
-    def use_invitation(tx: Transaction) -> None:
-        tx.update(
+    before = invitation.snapshot()
+
+    def use_invitation(c: Change) -> None:
+        c.update(
             invitation,
-            actions=[Invitation.uses.add(1)],
+            [Invitation.uses.add(1)],
             condition=(Invitation.status == "active")
             & (Invitation.uses < int(invitation.max_uses))
             & (Invitation.expires_at > now),
-            add_version_condition=False,
+            versioned=False,
+            conflict="the invitation is no longer usable",
         )
-        oplog.record(
-            tx,
-            scope,
-            actor_id=user.user_id,
-            action="invitation.use",
-            resource="invitation",
-            resource_id=invitation.code,
-            before={"uses": int(invitation.uses or 0)},
-            after={"uses": int(invitation.uses or 0) + 1, "user_id": user.user_id, "email": user.email},
-            request_id=request_id,
-        )
+        invitation.uses = int(invitation.uses or 0) + 1
+        c.log("invitation.use", invitation.noun, invitation.code, before=before, after=invitation.snapshot())
 
-    accounts.create_user(scope, user, password_hash, actor_id=user.user_id, request_id=request_id, also=use_invitation)
+    accounts.create_user(System(scope, user.user_id, request_id), user, password_hash, also=use_invitation)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from riveredge import idempotency
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.clock import utcnow
-from riveredge.http import PUBLIC, ApiRouter, caller, created, current_principal
+from riveredge.http import PUBLIC, ApiRouter, actor_of, caller, created, expected_version
 from riveredge.schemas import UserResponse
 
 from invitations import service
@@ -23,10 +22,6 @@ from invitations.models import (
 router = ApiRouter("invitations")
 
 
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
-
-
 @router.post(
     "/api/invitations",
     permission="invitation.create",
@@ -34,26 +29,8 @@ def _actor() -> service.Actor:
     summary="Create an invitation code with roles, an expiry and a maximum number of uses",
     responses={201: {"description": "Created", "content": {"application/json": {"model": InvitationResponse}}}},
 )
-def create_invitation(
-    body: CreateInvitationRequest,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
-    ] = None,
-) -> Response[dict[str, Any]]:
-    actor = _actor()
-
-    def run() -> dict[str, Any]:
-        return InvitationResponse.of(service.create(actor, body), utcnow()).model_dump()
-
-    result = idempotency.once(
-        idempotency_key,
-        operation="POST /api/invitations",
-        principal=actor.principal.user_id,
-        payload=body.model_dump(mode="json"),
-        action=run,
-        lambda_context=router.lambda_context,
-    )
-    invitation = InvitationResponse.model_validate(result)
+def create_invitation(body: CreateInvitationRequest) -> Response[dict[str, Any]]:
+    invitation = InvitationResponse.of(service.create(actor_of(router), body), utcnow())
     return created(invitation, f"/api/invitations/{invitation.code}")
 
 
@@ -62,24 +39,25 @@ def list_invitations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> InvitationListResponse:
-    items, next_cursor = service.page(_actor(), limit=limit, cursor=cursor)
+    items, next_cursor = service.page(actor_of(router), limit=limit, cursor=cursor)
     now = utcnow()
     return InvitationListResponse(items=[InvitationResponse.of(i, now) for i in items], next_cursor=next_cursor)
 
 
 @router.get("/api/invitations/<code>", permission="invitation.view", summary="Read an invitation")
 def get_invitation(code: str) -> InvitationResponse:
-    return InvitationResponse.of(service.get(_actor(), code), utcnow())
+    return InvitationResponse.of(service.get(actor_of(router), code), utcnow())
 
 
 @router.post(
     "/api/invitations/<code>/revoke",
     permission="invitation.edit",
+    versioned=True,
     summary="Revoke an invitation: it creates no more accounts",
 )
 def revoke_invitation(code: str, body: RevokeInvitationRequest | None = None) -> InvitationResponse:
-    version = body.version if body is not None else None
-    return InvitationResponse.of(service.revoke(_actor(), code, version), utcnow())
+    version = expected_version(router, body.version if body is not None else None)
+    return InvitationResponse.of(service.revoke(actor_of(router), code, version), utcnow())
 
 
 @router.post(

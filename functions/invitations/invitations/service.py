@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from riveredge import cursors, passwords
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.authz import role_index
 from riveredge.clock import new_id, utcnow
 from riveredge.db.identity import tenant_id_for_code
@@ -43,12 +42,6 @@ MAX_LIFETIME = timedelta(days=90)
 CODE_BYTES = 12  # 16 URL-safe characters
 _CODE = re.compile(r"^[A-Za-z0-9_-]{12,64}$")
 NOT_VALID = "invitation is not valid"
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
 
 
 def _invalid(field: str, message: str) -> ValidationError:
@@ -105,7 +98,7 @@ def create(actor: Actor, request: CreateInvitationRequest) -> Invitation:
         status="active",
         created_by=principal.user_id,
     )
-    repository.create(scope, invitation, actor_id=principal.user_id, request_id=actor.request_id)
+    repository.create(actor, invitation)
     return invitation
 
 
@@ -130,7 +123,7 @@ def revoke(actor: Actor, code: str, expected_version: int | None) -> Invitation:
         raise PreconditionFailedError(f"the invitation is at version {invitation.version}, not {expected_version}")
     if invitation.status == "revoked":
         return invitation
-    repository.revoke(actor.principal.scope, invitation, actor_id=actor.principal.user_id, request_id=actor.request_id)
+    repository.revoke(actor, invitation)
     return invitation
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from riveredge.clock import iso
-from riveredge.http import AUTHENTICATED, ApiRouter, caller, current_principal
+from riveredge.http import AUTHENTICATED, ApiRouter, actor_of, with_if_match
 
 from me import service
 from me.models import (
@@ -22,10 +22,6 @@ from me.models import (
 )
 
 router = ApiRouter("me")
-
-
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
 
 
 def _time(value: datetime | None) -> str:
@@ -61,12 +57,12 @@ def _preferences(view: service.PreferencesView) -> PreferencesResponse:
 
 @router.get("/api/me/profile", permission=AUTHENTICATED, summary="The caller's profile")
 def get_profile() -> ProfileResponse:
-    return _profile(service.get_profile(_actor()))
+    return _profile(service.get_profile(actor_of(router)))
 
 
 @router.put("/api/me/profile", permission=AUTHENTICATED, summary="Change the caller's name, bio, phone or contacts")
 def update_profile(body: ProfileUpdateRequest) -> ProfileResponse:
-    return _profile(service.update_profile(_actor(), body))
+    return _profile(service.update_profile(actor_of(router), with_if_match(router, body)))
 
 
 @router.post(
@@ -75,7 +71,7 @@ def update_profile(body: ProfileUpdateRequest) -> ProfileResponse:
     summary="A presigned S3 POST for a new avatar (PNG, JPEG or WebP, at most 2 MB)",
 )
 def start_avatar_upload(body: AvatarUploadRequest) -> AvatarUploadResponse:
-    upload = service.start_avatar_upload(_actor(), body.content_type)
+    upload = service.start_avatar_upload(actor_of(router), body.content_type)
     return AvatarUploadResponse(
         url=upload.url,
         fields=upload.fields,
@@ -87,12 +83,12 @@ def start_avatar_upload(body: AvatarUploadRequest) -> AvatarUploadResponse:
 
 @router.put("/api/me/avatar", permission=AUTHENTICATED, summary="Make an uploaded image the caller's avatar")
 def confirm_avatar(body: AvatarConfirmRequest) -> ProfileResponse:
-    return _profile(service.confirm_avatar(_actor(), body))
+    return _profile(service.confirm_avatar(actor_of(router), with_if_match(router, body)))
 
 
 @router.get("/api/me/preferences", permission=AUTHENTICATED, summary="The caller's preferences (defaults if unset)")
 def get_preferences() -> PreferencesResponse:
-    return _preferences(service.get_preferences(_actor()))
+    return _preferences(service.get_preferences(actor_of(router)))
 
 
 @router.put(
@@ -101,7 +97,7 @@ def get_preferences() -> PreferencesResponse:
     summary="Change the caller's theme, language, time zone or notification settings",
 )
 def update_preferences(body: PreferencesUpdateRequest) -> PreferencesResponse:
-    return _preferences(service.update_preferences(_actor(), body))
+    return _preferences(service.update_preferences(actor_of(router), with_if_match(router, body)))
 
 
 @router.post(
@@ -110,4 +106,4 @@ def update_preferences(body: PreferencesUpdateRequest) -> PreferencesResponse:
     summary="Change the caller's password (needs the current one; signs out their other sessions)",
 )
 def change_password(body: PasswordChangeRequest) -> PasswordChangedResponse:
-    return PasswordChangedResponse(revoked_sessions=service.change_password(_actor(), body))
+    return PasswordChangedResponse(revoked_sessions=service.change_password(actor_of(router), body))

@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from riveredge import passwords
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.clock import new_id, utcnow
 from riveredge.db.models import User
 from riveredge.errors import FieldProblem, PreconditionFailedError, ValidationError
-from riveredge.scope import Scope
 
 from me import repository
 from me.models import (
@@ -38,20 +37,6 @@ _ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 
 
 @dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
-
-    @property
-    def scope(self) -> Scope:
-        return self.principal.scope
-
-    @property
-    def user_id(self) -> str:
-        return self.principal.user_id
-
-
-@dataclass(frozen=True)
 class Profile:
     user: User
     avatar_url: str | None
@@ -66,16 +51,6 @@ def _profile(user: User) -> Profile:
     return Profile(user, url)
 
 
-def _snapshot(user: User) -> dict[str, Any]:
-    return {
-        "name": user.name,
-        "bio": user.bio,
-        "phone": user.phone,
-        "contacts": dict(user.contacts or {}),
-        "avatar_key": user.avatar_key,
-    }
-
-
 # -- profile ---------------------------------------------------------------------------
 def get_profile(actor: Actor) -> Profile:
     return _profile(repository.get_user(actor.scope, actor.user_id))
@@ -86,7 +61,7 @@ def update_profile(actor: Actor, request: ProfileUpdateRequest) -> Profile:
     user = repository.get_user(actor.scope, actor.user_id)
     if request.version != user.version:
         raise _stale(request.version, user.version, "profile")
-    before = _snapshot(user)
+    before = user.snapshot()
     given = request.model_fields_set
     if "name" in given and request.name is not None:
         user.name = request.name
@@ -96,14 +71,7 @@ def update_profile(actor: Actor, request: ProfileUpdateRequest) -> Profile:
         user.phone = request.phone or None
     if "contacts" in given:
         user.contacts = dict(request.contacts) if request.contacts else None
-    repository.save_user(
-        actor.scope,
-        user,
-        action="user.update_profile",
-        before=before,
-        after=_snapshot(user),
-        request_id=actor.request_id,
-    )
+    repository.save_user(actor, user, action="user.update_profile", before=before)
     return _profile(user)
 
 
@@ -143,16 +111,9 @@ def confirm_avatar(actor: Actor, request: AvatarConfirmRequest) -> Profile:
     user = repository.get_user(actor.scope, actor.user_id)
     if request.version is not None and request.version != user.version:
         raise _stale(request.version, user.version, "profile")
-    before = _snapshot(user)
+    before = user.snapshot()
     user.avatar_key = request.key
-    repository.save_user(
-        actor.scope,
-        user,
-        action="user.update_avatar",
-        before=before,
-        after=_snapshot(user),
-        request_id=actor.request_id,
-    )
+    repository.save_user(actor, user, action="user.update_avatar", before=before)
     return _profile(user)
 
 
@@ -204,11 +165,11 @@ def update_preferences(actor: Actor, request: PreferencesUpdateRequest) -> Prefe
         "timezone": request.timezone or current.timezone,
         "notifications": notifications,
     }
-    before = None if stored is None else {k: getattr(current, k) for k in values}
+    before = None if stored is None else stored.snapshot()
     preferences = stored or Preferences.new(actor.scope, actor.user_id, **values)
     for name, value in values.items():
         setattr(preferences, name, value)
-    repository.save_preferences(actor.scope, preferences, before=before, request_id=actor.request_id)
+    repository.save_preferences(actor, preferences, before=before)
     return _view(preferences)
 
 
@@ -235,10 +196,5 @@ def change_password(actor: Actor, request: PasswordChangeRequest) -> int:
         if s.session_id != actor.principal.session_id
     ]
     return repository.change_password(
-        actor.scope,
-        found.identity,
-        passwords.hash_password(request.new_password),
-        others,
-        now=now,
-        request_id=actor.request_id,
+        actor, found.identity, passwords.hash_password(request.new_password), others, now=now
     )

@@ -10,15 +10,15 @@ count of 0 and saves the count they read, so neither can miss a child added mean
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from riveredge import keys, oplog
-from riveredge.db import TableModel, transaction
-from riveredge.db.base import Transaction
-from riveredge.errors import ConflictError, NotFoundError
+from riveredge import keys
+from riveredge.actor import Actor
+from riveredge.db import TableModel
+from riveredge.db.changes import Change, change
+from riveredge.errors import ConflictError, PreconditionFailedError
 from riveredge.scope import Scope
 
 
@@ -35,6 +35,23 @@ class MenuItem(TableModel, discriminator="menu"):
     status = UnicodeAttribute(default="active")  # active | disabled
     child_count = NumberAttribute(default=0)
     created_by = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "menu"
+    id_attribute: ClassVar[str] = "menu_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "icon": self.icon,
+            "type": self.type,
+            "parent_id": self.parent_id,
+            "order": int(self.order or 0),
+            "permission": self.permission,
+            "visible": bool(self.visible),
+            "status": self.status,
+            "tree_path": self.tree_path,
+        }
 
     @classmethod
     def new(cls, scope: Scope, menu_id: str, parent_tree_path: str | None, **attributes: Any) -> MenuItem:
@@ -71,35 +88,13 @@ class _ChildCount(Model):
     child_count = NumberAttribute(default=0)
 
 
-def snapshot(item: MenuItem) -> dict[str, Any]:
-    return {
-        "name": item.name,
-        "path": item.path,
-        "icon": item.icon,
-        "type": item.type,
-        "parent_id": item.parent_id,
-        "order": int(item.order or 0),
-        "permission": item.permission,
-        "visible": bool(item.visible),
-        "status": item.status,
-        "tree_path": item.tree_path,
-    }
-
-
 def get(scope: Scope, menu_id: str) -> MenuItem:
     """The item `menu_id` of `scope`; another tenant's item is simply not there (404)."""
-    key = keys.menu(scope, menu_id)
-    try:
-        return MenuItem.get(key.pk, key.sk, consistent_read=True)
-    except MenuItem.DoesNotExist as error:
-        raise NotFoundError("no such menu item") from error
+    return MenuItem.get_or_404(keys.menu(scope, menu_id), missing="no such menu item")
 
 
 def find(scope: Scope, menu_id: str) -> MenuItem | None:
-    try:
-        return get(scope, menu_id)
-    except NotFoundError:
-        return None
+    return MenuItem.find(keys.menu(scope, menu_id))
 
 
 def tree(scope: Scope) -> list[MenuItem]:
@@ -113,11 +108,11 @@ def subtree(scope: Scope, item: MenuItem) -> list[MenuItem]:
     return [i for i in found if isinstance(i, MenuItem)]
 
 
-def _adopt(tx: Transaction, parent: MenuItem, change: int) -> None:
+def _adopt(c: Change, parent: MenuItem, change_by: int) -> None:
     """Count a child more (or less) on `parent`; adopting needs the parent still where it was read."""
     counter = _ChildCount(parent.pk, parent.sk)
-    condition = _ChildCount.gsi1sk == parent.tree_path if change > 0 else _ChildCount.pk.exists()
-    tx.update(counter, actions=[_ChildCount.child_count.add(change)], condition=condition)
+    condition = _ChildCount.gsi1sk == parent.tree_path if change_by > 0 else _ChildCount.pk.exists()
+    c.tx.update(counter, actions=[_ChildCount.child_count.add(change_by)], condition=condition)
 
 
 def _unchanged_children(item: MenuItem) -> Any:
@@ -125,55 +120,20 @@ def _unchanged_children(item: MenuItem) -> Any:
     return MenuItem.child_count == int(item.child_count or 0)
 
 
-def _record(
-    tx: Transaction,
-    scope: Scope,
-    item: MenuItem,
-    action: str,
-    *,
-    actor_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    request_id: str | None,
-) -> None:
-    oplog.record(
-        tx,
-        scope,
-        actor_id=actor_id,
-        action=action,
-        resource="menu",
-        resource_id=item.menu_id,
-        before=before,
-        after=after,
-        request_id=request_id,
-    )
-
-
-def create(scope: Scope, item: MenuItem, parent: MenuItem | None, *, actor_id: str, request_id: str | None) -> None:
+def create(actor: Actor, item: MenuItem, parent: MenuItem | None) -> None:
     """Store the item, count it on its parent (still where it was read) and log it: one transaction."""
+    moved = "the parent menu item was moved or deleted meanwhile; try again"
     try:
-        with transaction() as tx:
-            tx.save(item, condition=MenuItem.pk.does_not_exist())
+        with change(actor, "menu.create", item) as c:
+            c.create(item, conflict=moved)
             if parent is not None:
-                _adopt(tx, parent, +1)
-            _record(
-                tx,
-                scope,
-                item,
-                "menu.create",
-                actor_id=actor_id,
-                before=None,
-                after=snapshot(item),
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if error.cause_response_code == "TransactionCanceledException":
-            raise ConflictError("the parent menu item was moved or deleted meanwhile; try again") from error
-        raise
+                _adopt(c, parent, +1)
+    except PreconditionFailedError as error:  # the parent's counter failed its condition
+        raise ConflictError(moved) from error
 
 
 def update(
-    scope: Scope,
+    actor: Actor,
     item: MenuItem,
     before: dict[str, Any],
     *,
@@ -181,59 +141,33 @@ def update(
     old_parent: MenuItem | None,
     new_parent: MenuItem | None,
     moved: bool,
-    actor_id: str,
-    request_id: str | None,
 ) -> bool:
     """Save the item (and on a move its descendants' new paths and both parents' counts); log it.
 
     Every item is saved on the version read. False when a condition failed: something changed meanwhile.
     """
     try:
-        with transaction() as tx:
-            tx.save(item, condition=_unchanged_children(item))
+        with change(actor, "menu.edit", item, before=before) as c:
+            c.save(item, condition=_unchanged_children(item))
             for descendant in descendants:
-                tx.save(descendant, condition=_unchanged_children(descendant))
+                c.save(descendant, condition=_unchanged_children(descendant))
             if moved:
                 if old_parent is not None:
-                    _adopt(tx, old_parent, -1)
+                    _adopt(c, old_parent, -1)
                 if new_parent is not None:
-                    _adopt(tx, new_parent, +1)
-            _record(
-                tx,
-                scope,
-                item,
-                "menu.edit",
-                actor_id=actor_id,
-                before=before,
-                after=snapshot(item),
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if error.cause_response_code == "TransactionCanceledException":
-            return False
-        raise
+                    _adopt(c, new_parent, +1)
+    except (PreconditionFailedError, ConflictError):
+        return False
     return True
 
 
-def delete(scope: Scope, item: MenuItem, parent: MenuItem | None, *, actor_id: str, request_id: str | None) -> bool:
+def delete(actor: Actor, item: MenuItem, parent: MenuItem | None) -> bool:
     """Delete a childless item on the version read, uncount it on its parent, log it. False if it changed meanwhile."""
     try:
-        with transaction() as tx:
-            tx.delete(item, condition=MenuItem.child_count == 0)
+        with change(actor, "menu.delete", item, before=item.snapshot()) as c:
+            c.delete(item, condition=MenuItem.child_count == 0)
             if parent is not None:
-                _adopt(tx, parent, -1)
-            _record(
-                tx,
-                scope,
-                item,
-                "menu.delete",
-                actor_id=actor_id,
-                before=snapshot(item),
-                after=None,
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if error.cause_response_code == "TransactionCanceledException":
-            return False
-        raise
+                _adopt(c, parent, -1)
+    except (PreconditionFailedError, ConflictError):
+        return False
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from riveredge.http import AUTHENTICATED, ApiRouter, caller, created, current_principal
+from riveredge.http import AUTHENTICATED, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
 
 from menus import service
 from menus.models import (
@@ -21,10 +21,6 @@ from menus.models import (
 router = ApiRouter("menus")
 
 
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
-
-
 @router.post(
     "/api/menus",
     permission="menu.create",
@@ -33,24 +29,24 @@ def _actor() -> service.Actor:
     responses={201: {"description": "Created", "content": {"application/json": {"model": MenuResponse}}}},
 )
 def create_menu(body: CreateMenuRequest) -> Response[dict[str, Any]]:
-    item = MenuResponse.of(service.create(_actor(), body))
+    item = MenuResponse.of(service.create(actor_of(router), body))
     return created(item, f"/api/menus/{item.id}")
 
 
 @router.get("/api/menus", permission="menu.view", summary="The organisation's whole menu tree, nested")
 def list_menus() -> MenuTreeResponse:
-    return MenuTreeResponse(items=[MenuNodeResponse.of_node(n) for n in service.tree(_actor())])
+    return MenuTreeResponse(items=[MenuNodeResponse.of_node(n) for n in service.tree(actor_of(router))])
 
 
 # Before /api/menus/<menu_id>, so that "mine" is never taken for an id.
 @router.get("/api/menus/mine", permission=AUTHENTICATED, summary="The caller's menu: what their permissions show")
 def get_my_menu() -> MyMenuResponse:
-    return MyMenuResponse(items=[MyMenuNode.of_node(n) for n in service.my_menu(_actor())])
+    return MyMenuResponse(items=[MyMenuNode.of_node(n) for n in service.my_menu(actor_of(router))])
 
 
 @router.get("/api/menus/<menu_id>", permission="menu.view", summary="Read a menu item")
 def get_menu(menu_id: str) -> MenuResponse:
-    return MenuResponse.of(service.get(_actor(), menu_id))
+    return MenuResponse.of(service.get(actor_of(router), menu_id))
 
 
 @router.put(
@@ -59,7 +55,7 @@ def get_menu(menu_id: str) -> MenuResponse:
     summary="Change a menu item; a new parent_id moves it with its subtree",
 )
 def update_menu(menu_id: str, body: UpdateMenuRequest) -> MenuResponse:
-    return MenuResponse.of(service.update(_actor(), menu_id, body))
+    return MenuResponse.of(service.update(actor_of(router), menu_id, with_if_match(router, body)))
 
 
 @router.delete(
@@ -69,6 +65,6 @@ def update_menu(menu_id: str, body: UpdateMenuRequest) -> MenuResponse:
     status_code=204,
     responses={204: {"description": "Deleted"}},
 )
-def delete_menu(menu_id: str) -> Response[None]:
-    service.delete(_actor(), menu_id)
+def delete_menu(menu_id: str, version: VersionQuery = None) -> Response[None]:
+    service.delete(actor_of(router), menu_id, expected_version(router, version))
     return Response(status_code=204)

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.authz import grants
 from riveredge.clock import new_id
 from riveredge.errors import (
@@ -35,12 +35,6 @@ from menus.repository import MenuItem
 MAX_DEPTH = 8
 MAX_MOVED = 90  # a move is one transaction (at most 100 writes): the item, its descendants, two parents, the log
 _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
 
 
 @dataclass
@@ -97,7 +91,7 @@ def create(actor: Actor, request: CreateMenuRequest) -> MenuItem:
         **request.model_dump(),
         created_by=actor.principal.user_id,
     )
-    repository.create(scope, item, parent, actor_id=actor.principal.user_id, request_id=actor.request_id)
+    repository.create(actor, item, parent)
     return item
 
 
@@ -122,7 +116,7 @@ def update(actor: Actor, menu_id: str, request: UpdateMenuRequest) -> MenuItem:
         _check_placement(new_type, placed_under)
     _check_route(new_type, changes.get("path", item.path))
 
-    before = repository.snapshot(item)
+    before = item.snapshot()
     for name, value in changes.items():
         setattr(item, name, value)
     if moved:
@@ -131,15 +125,13 @@ def update(actor: Actor, menu_id: str, request: UpdateMenuRequest) -> MenuItem:
         for descendant in descendants:
             descendant.tree_path = item.tree_path + descendant.tree_path.removeprefix(old_path)
     saved = repository.update(
-        scope,
+        actor,
         item,
         before,
         descendants=descendants if moved else [],
         old_parent=old_parent,
         new_parent=new_parent,
         moved=moved,
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
     )
     if not saved:
         current = repository.find(scope, menu_id)
@@ -169,13 +161,15 @@ def _check_type_change(item: MenuItem, new_type: str, descendants: list[MenuItem
         raise _invalid("type", "buttons belong to a menu: this item must stay a menu while it has buttons")
 
 
-def delete(actor: Actor, menu_id: str) -> None:
+def delete(actor: Actor, menu_id: str, version: int | None = None) -> None:
     item = get(actor, menu_id)
+    if version is not None and version != item.version:
+        raise PreconditionFailedError(f"the menu item is at version {item.version}, not {version}")
     if item.child_count:
         raise ConflictError("the menu item has children; delete or move them first")
     scope = actor.principal.scope
     parent = repository.find(scope, item.parent_id) if item.parent_id else None
-    if not repository.delete(scope, item, parent, actor_id=actor.principal.user_id, request_id=actor.request_id):
+    if not repository.delete(actor, item, parent):
         raise ConflictError("the menu item changed meanwhile (it may have gained children); read it again")
 
 

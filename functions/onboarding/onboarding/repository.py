@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from riveredge import keys, oplog, outbox
+from riveredge import keys
 from riveredge.clock import new_id
-from riveredge.db import accounts, roles, transaction
+from riveredge.db import accounts, roles
+from riveredge.db.changes import System, change
 from riveredge.db.models import PendingAdmin, Role, RoleCode, Tenant, User
 from riveredge.scope import Scope
 
@@ -36,20 +37,17 @@ def seed_roles(scope: Scope, wanted: dict[str, tuple[str, str, list[str], str]])
     every = [*existing.values(), *created]
     if created:
         index = roles.current_index(scope)
-        with transaction() as tx:
+        with change(System(scope, SYSTEM_ACTOR), "role.seed") as c:
             for role in created:
-                tx.save(role, condition=Role.pk.does_not_exist())
-                tx.save(RoleCode.new(scope, role.code, role.role_id), condition=RoleCode.pk.does_not_exist())
-            roles.put_index(tx, scope, index, every)
+                c.create(role, conflict="the roles were seeded meanwhile")
+                c.create(RoleCode.new(scope, role.code, role.role_id), conflict=f"a role named {role.code} exists")
+                c.log("role.create", role.noun, role.role_id, before=None, after=role.snapshot())
+            roles.put_index(c, scope, index, every)
     return {r.code: r.role_id for r in every}
 
 
 def pending_admin(tenant_id: str) -> PendingAdmin | None:
-    key = keys.pending_admin(tenant_id)
-    try:
-        return PendingAdmin.get(key.pk, key.sk, consistent_read=True)
-    except PendingAdmin.DoesNotExist:
-        return None
+    return PendingAdmin.find(keys.pending_admin(tenant_id))
 
 
 def find_user_by_email(scope: Scope, email: str) -> User | None:
@@ -62,27 +60,17 @@ def find_user_by_email(scope: Scope, email: str) -> User | None:
 def create_user(
     scope: Scope, user: User, password_hash: str, *, consumed: PendingAdmin | None = None, actor_id: str = SYSTEM_ACTOR
 ) -> None:
-    accounts.create_user(scope, user, password_hash, actor_id=actor_id, consumed=consumed)
+    accounts.create_user(System(scope, actor_id), user, password_hash, consumed=consumed)
 
 
 def tenant(tenant_id: str) -> Tenant:
-    key = keys.tenant(tenant_id)
-    return Tenant.get(key.pk, key.sk, consistent_read=True)
+    return Tenant.get_or_404(keys.tenant(tenant_id))
 
 
 def set_tenant_status(scope: Scope, record: Tenant, status: str) -> None:
-    before = {"status": record.status}
+    """The tenant's new status, logged, announcing tenant.activated or tenant.onboarding_failed."""
+    before = record.snapshot()
     record.status = status
-    with transaction() as tx:
-        tx.save(record)
-        oplog.record(
-            tx,
-            scope,
-            actor_id=SYSTEM_ACTOR,
-            action=f"tenant.{status}",
-            resource="tenant",
-            resource_id=record.tenant_id,
-            before=before,
-            after={"status": status},
-        )
-        outbox.add(tx, Scope(record.tenant_id), "tenants", STATUS_EVENTS[status], {"code": record.code})
+    with change(System(scope, SYSTEM_ACTOR), f"tenant.{status}", record, before=before) as c:
+        c.save(record)
+        c.publish(STATUS_EVENTS[status], {"code": record.code}, source="tenants", scope=Scope(record.tenant_id))

@@ -5,40 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.pagination import ResultIterator
-from riveredge import keys, oplog
-from riveredge.db import TableModel, condition_failed, transaction
-from riveredge.db.base import Transaction
+from riveredge import keys
+from riveredge.actor import Actor
+from riveredge.db import TableModel
+from riveredge.db.changes import Change, change
 from riveredge.db.models import Department, DepartmentCode, Position, PositionCode, User
-from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
+from riveredge.errors import PreconditionFailedError
 from riveredge.scope import Scope
 
 ATOMIC_ITEMS = 100  # the most items one TransactWriteItems may hold
 
 
-def _failed(tx: Transaction, error: TransactWriteError) -> set[tuple[str, str]]:
-    """The (pk, sk) of each item of `tx` that failed its condition.
-
-    DynamoDB gives one cancellation reason per item, in the order sent; PynamoDB sends the condition checks,
-    then the deletes, the puts and the updates, each in the order they were added.
-    """
-    sent = [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
-    failed = set()
-    for reason, item in zip(getattr(error, "cancellation_reasons", None) or [], sent, strict=False):
-        if reason is not None and reason.code == "ConditionalCheckFailed":
-            key = item.get("Key") or item.get("Item") or {}
-            failed.add((str(key["pk"]["S"]), str(key["sk"]["S"])))
-    return failed
-
-
 # -- departments ----------------------------------------------------------------------
 def find_department(scope: Scope, department_id: str) -> Department | None:
-    key = keys.department(scope, department_id)
-    try:
-        return Department.get(key.pk, key.sk, consistent_read=True)
-    except Department.DoesNotExist:
-        return None
+    return Department.find(keys.department(scope, department_id))
 
 
 def tree(scope: Scope, under: str | None = None) -> list[Department]:
@@ -76,86 +57,42 @@ def has_members(scope: Scope, path: str) -> bool:
     return any(True for _ in found)
 
 
-def create_department(scope: Scope, department: Department, *, actor_id: str, request_id: str | None) -> None:
+def create_department(actor: Actor, department: Department) -> None:
     """Claim the code and store the department under a parent that still exists and is not moving."""
-    try:
-        with transaction() as tx:
-            tx.save(DepartmentCode.new(scope, department.code, department.department_id), condition=_unclaimed())
-            tx.save(department, condition=Department.pk.does_not_exist())
-            if department.parent_id:
-                parent = keys.department(scope, department.parent_id)
-                tx.condition_check(
-                    Department,
-                    parent.pk,
-                    parent.sk,
-                    condition=Department.pk.exists() & Department.moving_to.does_not_exist(),
-                )
-            _log(
-                tx,
-                scope,
-                "department.create",
-                department.department_id,
-                None,
-                snapshot(department),
-                actor_id,
-                request_id,
+    scope = actor.scope
+    with change(actor, "department.create", department) as c:
+        c.create(
+            DepartmentCode.new(scope, department.code, department.department_id),
+            conflict=f"department code '{department.code}' is already in use",
+        )
+        c.create(department, conflict="the department already exists")
+        if department.parent_id:
+            c.check(
+                Department,
+                keys.department(scope, department.parent_id),
+                Department.pk.exists() & Department.moving_to.does_not_exist(),
+                conflict="the parent department was deleted or is being moved; try again",
             )
-    except TransactWriteError as error:
-        failed = _failed(tx, error)
-        if tuple(keys.department_code(scope, department.code)) in failed:
-            raise ConflictError(f"department code '{department.code}' is already in use") from error
-        if department.parent_id and tuple(keys.department(scope, department.parent_id)) in failed:
-            raise ConflictError("the parent department was deleted or is being moved; try again") from error
-        raise
 
 
 def update_department(
-    scope: Scope,
-    department: Department,
-    *,
-    before: dict[str, Any],
-    old_code: str,
-    actor_id: str,
-    request_id: str | None,
-    action: str = "department.update",
+    actor: Actor, department: Department, *, before: dict[str, Any], old_code: str, action: str = "department.update"
 ) -> None:
     """Save a changed department (version-checked); a new code is claimed and the old one released with it."""
-    claims = old_code.lower() != department.code.lower()
-    try:
-        with transaction() as tx:
-            tx.save(department)  # PynamoDB adds the version condition
-            if claims:
-                tx.save(DepartmentCode.new(scope, department.code, department.department_id), condition=_unclaimed())
-                _release(tx, DepartmentCode.new(scope, old_code, department.department_id))
-            _log(tx, scope, action, department.department_id, before, snapshot(department), actor_id, request_id)
-    except TransactWriteError as error:
-        failed = _failed(tx, error)
-        if (department.pk, department.sk) in failed:
-            raise PreconditionFailedError("the department has changed since it was read") from error
-        if tuple(keys.department_code(scope, department.code)) in failed:
-            raise ConflictError(f"department code '{department.code}' is already in use") from error
-        raise
+    with change(actor, action, department, before=before) as c:
+        c.save(department, stale="the department has changed since it was read")
+        _recode(
+            c,
+            DepartmentCode.new(actor.scope, old_code, department.department_id),
+            DepartmentCode.new(actor.scope, department.code, department.department_id),
+            f"department code '{department.code}' is already in use",
+        )
 
 
-def delete_department(scope: Scope, department: Department, *, actor_id: str, request_id: str | None) -> None:
-    try:
-        with transaction() as tx:
-            tx.delete(department)  # version-checked
-            _release(tx, DepartmentCode.new(scope, department.code, department.department_id))
-            _log(
-                tx,
-                scope,
-                "department.delete",
-                department.department_id,
-                snapshot(department),
-                None,
-                actor_id,
-                request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the department has changed since it was read") from error
-        raise
+def delete_department(actor: Actor, department: Department) -> None:
+    with change(actor, "department.delete", department, before=department.snapshot()) as c:
+        c.delete(department, stale="the department has changed since it was read")
+        _release(c, DepartmentCode.new(actor.scope, department.code, department.department_id))
 
 
 def members_page(
@@ -174,15 +111,13 @@ def members_page(
 
 
 def move_department(
-    scope: Scope,
+    actor: Actor,
     department: Department,
     descendants: Sequence[Department],
     *,
     parent_id: str | None,
     order: int,
     target_path: str,
-    actor_id: str,
-    request_id: str | None,
 ) -> None:
     """Move `department` and its subtree to `target_path`, the accounts of the subtree with them.
 
@@ -201,7 +136,8 @@ def move_department(
     old_path = department.path
     for descendant in descendants:
         descendant.relocate(target_path + descendant.path[len(old_path) :])
-    before = snapshot(department)
+    scope = actor.scope
+    before = department.snapshot()
 
     def finish() -> None:
         department.parent_id, department.order, department.moving_to = parent_id, order, None
@@ -213,46 +149,29 @@ def move_department(
         if room > 0 and more is None:
             _rebase_members(members, old_path, target_path)
             finish()
-            try:
-                with transaction() as tx:
-                    for item in [*descendants, *members, department]:
-                        tx.save(item)  # each version-checked
-                    _log(
-                        tx,
-                        scope,
-                        "department.move",
-                        department.department_id,
-                        before,
-                        snapshot(department),
-                        actor_id,
-                        request_id,
-                    )
-            except TransactWriteError as error:
-                if condition_failed(error):
-                    raise ConflictError("the department or its subtree changed during the move; try again") from error
-                raise
+            with change(actor, "department.move", department, before=before) as c:
+                for item in [*descendants, *members, department]:
+                    c.save(item, conflict="the department or its subtree changed during the move; try again")
             return
         department.moving_to = target_path
         try:
-            with transaction() as tx:
-                tx.save(department)
+            with change(actor, "department.move") as c:
+                c.save(department, stale="the department has changed since it was read")
                 after = {**before, "parent_id": parent_id, "order": order, "path": target_path}
-                _log(tx, scope, "department.move", department.department_id, before, after, actor_id, request_id)
-        except TransactWriteError as error:
+                c.log("department.move", department.noun, department.department_id, before=before, after=after)
+        except PreconditionFailedError:
             department.moving_to = None
-            if condition_failed(error):
-                raise PreconditionFailedError("the department has changed since it was read") from error
             raise
-    _save_in_batches(descendants)
+    _save_in_batches(actor, descendants)
     start: dict[str, Any] | None = None
     while True:
         members, start = members_page(scope, old_path, ATOMIC_ITEMS, start)
         _rebase_members(members, old_path, target_path)
-        _save_in_batches(members)
+        _save_in_batches(actor, members)
         if start is None:
             break
     finish()
-    _save_in_batches([department])
+    _save_in_batches(actor, [department])
 
 
 def _rebase_members(members: Sequence[User], old_path: str, target_path: str) -> None:
@@ -261,39 +180,17 @@ def _rebase_members(members: Sequence[User], old_path: str, target_path: str) ->
         member.place(member.department_id, target_path + path[len(old_path) :])
 
 
-def _save_in_batches(items: Sequence[TableModel]) -> None:
+def _save_in_batches(actor: Actor, items: Sequence[TableModel]) -> None:
+    """A step of a large move (its log entry was written when it started), each item version-checked."""
     for first in range(0, len(items), ATOMIC_ITEMS):
-        try:
-            with transaction() as tx:
-                for item in items[first : first + ATOMIC_ITEMS]:
-                    tx.save(item)  # version-checked
-        except TransactWriteError as error:
-            if condition_failed(error):
-                raise ConflictError(
-                    "part of the subtree changed during the move; repeat the move to finish it"
-                ) from error
-            raise
-
-
-def snapshot(department: Department) -> dict[str, Any]:
-    return {
-        "name": department.name,
-        "code": department.code,
-        "parent_id": department.parent_id,
-        "path": department.path,
-        "order": int(department.order or 0),
-        "leader_id": department.leader_id,
-        "status": department.status,
-    }
+        with change(actor, "department.move") as c:
+            for item in items[first : first + ATOMIC_ITEMS]:
+                c.save(item, conflict="part of the subtree changed during the move; repeat the move to finish it")
 
 
 # -- positions ------------------------------------------------------------------------
 def get_position(scope: Scope, position_id: str) -> Position:
-    key = keys.position(scope, position_id)
-    try:
-        return Position.get(key.pk, key.sk, consistent_read=True)
-    except Position.DoesNotExist as error:
-        raise NotFoundError("no such position") from error
+    return Position.get_or_404(keys.position(scope, position_id))
 
 
 def positions_page(
@@ -316,136 +213,53 @@ def positions_page(
     return items, results.last_evaluated_key
 
 
-def create_position(scope: Scope, position: Position, *, actor_id: str, request_id: str | None) -> None:
-    try:
-        with transaction() as tx:
-            tx.save(PositionCode.new(scope, position.code, position.position_id), condition=_unclaimed())
-            tx.save(position, condition=Position.pk.does_not_exist())
-            _department_still_there(tx, scope, position.department_id)
-            _log(
-                tx,
-                scope,
-                "position.create",
-                position.position_id,
-                None,
-                position_snapshot(position),
-                actor_id,
-                request_id,
-            )
-    except TransactWriteError as error:
-        failed = _failed(tx, error)
-        if tuple(keys.position_code(scope, position.code)) in failed:
-            raise ConflictError(f"position code '{position.code}' is already in use") from error
-        if tuple(keys.department(scope, position.department_id)) in failed:
-            raise ConflictError("the department was deleted meanwhile") from error
-        raise
+def create_position(actor: Actor, position: Position) -> None:
+    with change(actor, "position.create", position) as c:
+        c.create(
+            PositionCode.new(actor.scope, position.code, position.position_id),
+            conflict=f"position code '{position.code}' is already in use",
+        )
+        c.create(position, conflict="the position already exists")
+        _department_still_there(c, position.department_id)
 
 
-def update_position(
-    scope: Scope,
-    position: Position,
-    *,
-    before: dict[str, Any],
-    old_code: str,
-    actor_id: str,
-    request_id: str | None,
-) -> None:
-    claims = old_code.lower() != position.code.lower()
-    try:
-        with transaction() as tx:
-            tx.save(position)  # version-checked
-            _department_still_there(tx, scope, position.department_id)
-            if claims:
-                tx.save(PositionCode.new(scope, position.code, position.position_id), condition=_unclaimed())
-                _release(tx, PositionCode.new(scope, old_code, position.position_id))
-            _log(
-                tx,
-                scope,
-                "position.update",
-                position.position_id,
-                before,
-                position_snapshot(position),
-                actor_id,
-                request_id,
-            )
-    except TransactWriteError as error:
-        failed = _failed(tx, error)
-        if (position.pk, position.sk) in failed:
-            raise PreconditionFailedError("the position has changed since it was read") from error
-        if tuple(keys.department(scope, position.department_id)) in failed:
-            raise ConflictError("the department was deleted meanwhile") from error
-        if tuple(keys.position_code(scope, position.code)) in failed:
-            raise ConflictError(f"position code '{position.code}' is already in use") from error
-        raise
+def update_position(actor: Actor, position: Position, *, before: dict[str, Any], old_code: str) -> None:
+    with change(actor, "position.update", position, before=before) as c:
+        c.save(position, stale="the position has changed since it was read")
+        _department_still_there(c, position.department_id)
+        _recode(
+            c,
+            PositionCode.new(actor.scope, old_code, position.position_id),
+            PositionCode.new(actor.scope, position.code, position.position_id),
+            f"position code '{position.code}' is already in use",
+        )
 
 
-def delete_position(scope: Scope, position: Position, *, actor_id: str, request_id: str | None) -> None:
-    try:
-        with transaction() as tx:
-            tx.delete(position)  # version-checked
-            _release(tx, PositionCode.new(scope, position.code, position.position_id))
-            _log(
-                tx,
-                scope,
-                "position.delete",
-                position.position_id,
-                position_snapshot(position),
-                None,
-                actor_id,
-                request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the position has changed since it was read") from error
-        raise
-
-
-def position_snapshot(position: Position) -> dict[str, Any]:
-    return {
-        "department_id": position.department_id,
-        "name": position.name,
-        "code": position.code,
-        "description": position.description,
-        "order": int(position.order or 0),
-    }
+def delete_position(actor: Actor, position: Position) -> None:
+    with change(actor, "position.delete", position, before=position.snapshot()) as c:
+        c.delete(position, stale="the position has changed since it was read")
+        _release(c, PositionCode.new(actor.scope, position.code, position.position_id))
 
 
 # -- shared ---------------------------------------------------------------------------
-def _unclaimed() -> Any:
-    return TableModel.pk.does_not_exist()
-
-
-def _release(tx: Transaction, claim: DepartmentCode | PositionCode) -> None:
+def _release(c: Change, claim: DepartmentCode | PositionCode) -> None:
     """Delete a code claim, provided it is still the claim of this object."""
     owner = DepartmentCode.department_id if isinstance(claim, DepartmentCode) else PositionCode.position_id
     owned_by = claim.department_id if isinstance(claim, DepartmentCode) else claim.position_id
-    tx.delete(claim, condition=owner == owned_by, add_version_condition=False)
+    c.delete(claim, condition=owner == owned_by, versioned=False, conflict="the code changed hands meanwhile")
 
 
-def _department_still_there(tx: Transaction, scope: Scope, department_id: str) -> None:
-    key = keys.department(scope, department_id)
-    tx.condition_check(Department, key.pk, key.sk, condition=Department.pk.exists())
+def _recode(c: Change, old: DepartmentCode | PositionCode, new: DepartmentCode | PositionCode, taken: str) -> None:
+    """A changed code: claim the new one (`taken`, a 409, if another object holds it), release the old one."""
+    if old.sk != new.sk:
+        c.create(new, conflict=taken)
+        _release(c, old)
 
 
-def _log(
-    tx: Transaction,
-    scope: Scope,
-    action: str,
-    resource_id: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    actor_id: str,
-    request_id: str | None,
-) -> None:
-    """The operation-log entry of a department or position change (the resource is the action's module)."""
-    oplog.record(
-        tx,
-        scope,
-        actor_id=actor_id,
-        action=action,
-        resource=action.partition(".")[0],
-        resource_id=resource_id,
-        before=before,
-        after=after,
-        request_id=request_id,
+def _department_still_there(c: Change, department_id: str) -> None:
+    c.check(
+        Department,
+        keys.department(c.author.scope, department_id),
+        Department.pk.exists(),
+        conflict="the department was deleted meanwhile",
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from riveredge import idempotency
-from riveredge.http import ApiRouter, caller, created, current_principal
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from riveredge.http import ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
 
 from organisation import service
 from organisation.models import (
@@ -27,27 +26,6 @@ from organisation.models import (
 departments = ApiRouter("departments")
 positions = ApiRouter("positions")
 
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH)
-]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="The version you read (or send ?version=)")]
-VersionQuery = Annotated[int | None, Query(ge=0, description="The version you read (or send If-Match)")]
-
-
-def _actor(router: ApiRouter) -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
-
-
-def _expected_version(if_match: str | None, version: int | None) -> int | None:
-    if version is not None:
-        return version
-    if if_match is None:
-        return None
-    try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        return -1  # an If-Match that names no version we ever issued is stale
-
 
 def _node(branch: service.Branch) -> DepartmentNode:
     return DepartmentNode.of_branch(
@@ -64,23 +42,8 @@ def _node(branch: service.Branch) -> DepartmentNode:
     summary="Create a department (a root, or under a parent)",
     responses={201: {"description": "Created", "content": {"application/json": {"model": DepartmentResponse}}}},
 )
-def create_department(
-    body: CreateDepartmentRequest, idempotency_key: IdempotencyKey = None
-) -> Response[dict[str, Any]]:
-    actor = _actor(departments)
-
-    def run() -> dict[str, Any]:
-        return DepartmentResponse.of(service.create_department(actor, body)).model_dump()
-
-    result = idempotency.once(
-        idempotency_key,
-        operation="POST /api/departments",
-        principal=actor.user_id,
-        payload=body.model_dump(mode="json"),
-        action=run,
-        lambda_context=departments.lambda_context,
-    )
-    department = DepartmentResponse.model_validate(result)
+def create_department(body: CreateDepartmentRequest) -> Response[dict[str, Any]]:
+    department = DepartmentResponse.of(service.create_department(actor_of(departments), body))
     return created(department, f"/api/departments/{department.id}")
 
 
@@ -93,12 +56,12 @@ def create_department(
 def list_departments(
     root_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this department and below")] = None,
 ) -> DepartmentTreeResponse:
-    return DepartmentTreeResponse(items=[_node(b) for b in service.department_tree(_actor(departments), root_id)])
+    return DepartmentTreeResponse(items=[_node(b) for b in service.department_tree(actor_of(departments), root_id)])
 
 
 @departments.get("/api/departments/<department_id>", permission="department.view", summary="Read a department")
 def get_department(department_id: str) -> DepartmentResponse:
-    return DepartmentResponse.of(service.get_department(_actor(departments), department_id))
+    return DepartmentResponse.of(service.get_department(actor_of(departments), department_id))
 
 
 @departments.put(
@@ -108,16 +71,21 @@ def get_department(department_id: str) -> DepartmentResponse:
     summary="Rename a department, change its code, order, leader or status",
 )
 def update_department(department_id: str, body: UpdateDepartmentRequest) -> DepartmentResponse:
-    return DepartmentResponse.of(service.update_department(_actor(departments), department_id, body))
+    return DepartmentResponse.of(
+        service.update_department(actor_of(departments), department_id, with_if_match(departments, body))
+    )
 
 
 @departments.post(
     "/api/departments/<department_id>/move",
     permission="department.edit",
+    versioned=True,
     summary="Move a department, its subtree and their accounts under another parent (null: the top level)",
 )
 def move_department(department_id: str, body: MoveDepartmentRequest) -> DepartmentResponse:
-    return DepartmentResponse.of(service.move_department(_actor(departments), department_id, body))
+    return DepartmentResponse.of(
+        service.move_department(actor_of(departments), department_id, with_if_match(departments, body))
+    )
 
 
 @departments.delete(
@@ -128,8 +96,8 @@ def move_department(department_id: str, body: MoveDepartmentRequest) -> Departme
     summary="Delete a department without sub-departments, positions or members",
     responses={204: {"description": "Deleted"}},
 )
-def delete_department(department_id: str, version: VersionQuery = None, if_match: IfMatch = None) -> Response[None]:
-    service.delete_department(_actor(departments), department_id, _expected_version(if_match, version))
+def delete_department(department_id: str, version: VersionQuery = None) -> Response[None]:
+    service.delete_department(actor_of(departments), department_id, expected_version(departments, version))
     return Response(status_code=204)
 
 
@@ -142,21 +110,8 @@ def delete_department(department_id: str, version: VersionQuery = None, if_match
     summary="Create a position in a department",
     responses={201: {"description": "Created", "content": {"application/json": {"model": PositionResponse}}}},
 )
-def create_position(body: CreatePositionRequest, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
-    actor = _actor(positions)
-
-    def run() -> dict[str, Any]:
-        return PositionResponse.of(service.create_position(actor, body)).model_dump()
-
-    result = idempotency.once(
-        idempotency_key,
-        operation="POST /api/positions",
-        principal=actor.user_id,
-        payload=body.model_dump(mode="json"),
-        action=run,
-        lambda_context=positions.lambda_context,
-    )
-    position = PositionResponse.model_validate(result)
+def create_position(body: CreatePositionRequest) -> Response[dict[str, Any]]:
+    position = PositionResponse.of(service.create_position(actor_of(positions), body))
     return created(position, f"/api/positions/{position.id}")
 
 
@@ -172,14 +127,14 @@ def list_positions(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> PositionListResponse:
     items, next_cursor = service.list_positions(
-        _actor(positions), department_id=department_id, limit=limit, cursor=cursor
+        actor_of(positions), department_id=department_id, limit=limit, cursor=cursor
     )
     return PositionListResponse(items=[PositionResponse.of(p) for p in items], next_cursor=next_cursor)
 
 
 @positions.get("/api/positions/<position_id>", permission="position.view", summary="Read a position")
 def get_position(position_id: str) -> PositionResponse:
-    return PositionResponse.of(service.get_position(_actor(positions), position_id))
+    return PositionResponse.of(service.get_position(actor_of(positions), position_id))
 
 
 @positions.put(
@@ -189,7 +144,9 @@ def get_position(position_id: str) -> PositionResponse:
     summary="Change a position: department, name, code, description or order",
 )
 def update_position(position_id: str, body: UpdatePositionRequest) -> PositionResponse:
-    return PositionResponse.of(service.update_position(_actor(positions), position_id, body))
+    return PositionResponse.of(
+        service.update_position(actor_of(positions), position_id, with_if_match(positions, body))
+    )
 
 
 @positions.delete(
@@ -200,6 +157,6 @@ def update_position(position_id: str, body: UpdatePositionRequest) -> PositionRe
     summary="Delete a position",
     responses={204: {"description": "Deleted"}},
 )
-def delete_position(position_id: str, version: VersionQuery = None, if_match: IfMatch = None) -> Response[None]:
-    service.delete_position(_actor(positions), position_id, _expected_version(if_match, version))
+def delete_position(position_id: str, version: VersionQuery = None) -> Response[None]:
+    service.delete_position(actor_of(positions), position_id, expected_version(positions, version))
     return Response(status_code=204)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from riveredge import cursors
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.clock import new_id
 from riveredge.datascope import DataScope
 from riveredge.db.models import Department, Position
@@ -24,7 +24,6 @@ from riveredge.errors import (
     PreconditionFailedError,
     ValidationError,
 )
-from riveredge.scope import Scope
 
 from organisation import repository
 from organisation.models import (
@@ -39,24 +38,6 @@ MAX_DEPTH = 20  # keeps a path (27 characters a level) well inside DynamoDB's 1,
 NO_SUCH_DEPARTMENT = "no such department"
 NO_SUCH_POSITION = "no such position"
 _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
-
-    @property
-    def scope(self) -> Scope:
-        return self.principal.scope
-
-    @property
-    def data_scope(self) -> DataScope:
-        return self.principal.data_scope
-
-    @property
-    def user_id(self) -> str:
-        return self.principal.user_id
 
 
 @dataclass
@@ -129,7 +110,7 @@ def create_department(actor: Actor, request: CreateDepartmentRequest) -> Departm
         status=request.status,
         created_by=actor.user_id,
     )
-    repository.create_department(actor.scope, department, actor_id=actor.user_id, request_id=actor.request_id)
+    repository.create_department(actor, department)
     return department
 
 
@@ -175,7 +156,7 @@ def update_department(actor: Actor, department_id: str, request: UpdateDepartmen
     """Rename, recode, reorder, change the leader or the status; `version` must be the one read."""
     department = _visible_department(actor, department_id)
     _check_version("department", department.version, request.version)
-    before, old_code = repository.snapshot(department), department.code
+    before, old_code = department.snapshot(), department.code
     if "leader_id" in request.model_fields_set and request.leader_id != department.leader_id:
         _check_leader(actor, request.leader_id)
         department.leader_id = request.leader_id
@@ -187,11 +168,9 @@ def update_department(actor: Actor, department_id: str, request: UpdateDepartmen
         department.order = request.order
     if request.status is not None:
         department.status = request.status
-    if repository.snapshot(department) == before:
+    if department.snapshot() == before:
         return department  # nothing to change, nothing to log
-    repository.update_department(
-        actor.scope, department, before=before, old_code=old_code, actor_id=actor.user_id, request_id=actor.request_id
-    )
+    repository.update_department(actor, department, before=before, old_code=old_code)
     return department
 
 
@@ -226,14 +205,7 @@ def move_department(actor: Actor, department_id: str, request: MoveDepartmentReq
     if (int(parent.depth) if parent else 0) + levels > MAX_DEPTH:
         raise _invalid("parent_id", f"the tree may be at most {MAX_DEPTH} levels deep")
     repository.move_department(
-        actor.scope,
-        department,
-        descendants,
-        parent_id=request.parent_id,
-        order=order,
-        target_path=target_path,
-        actor_id=actor.user_id,
-        request_id=actor.request_id,
+        actor, department, descendants, parent_id=request.parent_id, order=order, target_path=target_path
     )
     return department
 
@@ -247,17 +219,9 @@ def _reorder(actor: Actor, department: Department, order: int) -> Department:
     """A move to where the department already is: only its place among its siblings changes."""
     if order == int(department.order or 0):
         return department
-    before = repository.snapshot(department)
+    before = department.snapshot()
     department.order = order
-    repository.update_department(
-        actor.scope,
-        department,
-        before=before,
-        old_code=department.code,
-        actor_id=actor.user_id,
-        request_id=actor.request_id,
-        action="department.move",
-    )
+    repository.update_department(actor, department, before=before, old_code=department.code, action="department.move")
     return department
 
 
@@ -276,7 +240,7 @@ def delete_department(actor: Actor, department_id: str, version: int | None) -> 
         reasons.append("it has members")
     if reasons:
         raise ConflictError(f"the department cannot be deleted: {', '.join(reasons)}")
-    repository.delete_department(actor.scope, department, actor_id=actor.user_id, request_id=actor.request_id)
+    repository.delete_department(actor, department)
 
 
 # -- positions ------------------------------------------------------------------------
@@ -311,7 +275,7 @@ def create_position(actor: Actor, request: CreatePositionRequest) -> Position:
         order=request.order,
         created_by=actor.user_id,
     )
-    repository.create_position(actor.scope, position, actor_id=actor.user_id, request_id=actor.request_id)
+    repository.create_position(actor, position)
     return position
 
 
@@ -345,7 +309,7 @@ def list_positions(
 def update_position(actor: Actor, position_id: str, request: UpdatePositionRequest) -> Position:
     position = _visible_position(actor, position_id)
     _check_version("position", position.version, request.version)
-    before, old_code = repository.position_snapshot(position), position.code
+    before, old_code = position.snapshot(), position.code
     if request.department_id is not None and request.department_id != position.department_id:
         _department_of_position(actor, request.department_id)
         position.assign(actor.scope, request.department_id)
@@ -357,15 +321,13 @@ def update_position(actor: Actor, position_id: str, request: UpdatePositionReque
         position.description = request.description
     if request.order is not None:
         position.order = request.order
-    if repository.position_snapshot(position) == before:
+    if position.snapshot() == before:
         return position
-    repository.update_position(
-        actor.scope, position, before=before, old_code=old_code, actor_id=actor.user_id, request_id=actor.request_id
-    )
+    repository.update_position(actor, position, before=before, old_code=old_code)
     return position
 
 
 def delete_position(actor: Actor, position_id: str, version: int | None) -> None:
     position = _visible_position(actor, position_id)
     _check_version("position", position.version, version)
-    repository.delete_position(actor.scope, position, actor_id=actor.user_id, request_id=actor.request_id)
+    repository.delete_position(actor, position)

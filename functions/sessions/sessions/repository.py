@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from riveredge import keys, oplog
-from riveredge.db import transaction
+from riveredge import keys
 from riveredge.db.models import LoginLogEntry, Session, User
 from riveredge.scope import Scope
 
-# A transaction holds at most 100 writes: the operation-log entry and up to 99 sessions.
-SESSIONS_PER_TRANSACTION = 99
 FILTERED_PAGE_SIZE = 500  # with a filter, read more per request than the page returns
-_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -129,93 +124,4 @@ def user_exists(scope: Scope, user_id: str) -> bool:
 
 
 def find_session(scope: Scope, session_id: str) -> Session | None:
-    key = keys.session(scope, session_id)
-    try:
-        return Session.get(key.pk, key.sk, consistent_read=True)
-    except Session.DoesNotExist:
-        return None
-
-
-def revoke(
-    scope: Scope,
-    sessions: Sequence[Session],
-    *,
-    reason: str,
-    now: datetime,
-    actor_id: str,
-    action: str,
-    resource: str,
-    resource_id: str,
-    request_id: str | None,
-) -> list[Session]:
-    """Revoke the sessions still live among `sessions`; answer those this call revoked.
-
-    Each transaction holds up to 99 sessions and the operation-log entry that names them. A
-    session revoked meanwhile (a logout, another admin) fails its condition; the transaction is
-    then retried without it, so the answer counts only what this call changed.
-    """
-    revoked: list[Session] = []
-    for start in range(0, len(sessions), SESSIONS_PER_TRANSACTION):
-        chunk = list(sessions[start : start + SESSIONS_PER_TRANSACTION])
-        for _ in range(_ATTEMPTS):
-            if not chunk:
-                break
-            try:
-                _revoke_together(scope, chunk, reason, now, actor_id, action, resource, resource_id, request_id)
-            except TransactWriteError as error:
-                if error.cause_response_code != "TransactionCanceledException":
-                    raise
-                chunk = _still_live(scope, chunk, error, now)
-                continue
-            for session in chunk:
-                session.status, session.revoked_reason, session.updated_at = "revoked", reason, now
-            revoked.extend(chunk)
-            break
-    return revoked
-
-
-def _revoke_together(
-    scope: Scope,
-    chunk: list[Session],
-    reason: str,
-    now: datetime,
-    actor_id: str,
-    action: str,
-    resource: str,
-    resource_id: str,
-    request_id: str | None,
-) -> None:
-    with transaction() as tx:
-        oplog.record(  # a put: the first item of the transaction
-            tx,
-            scope,
-            actor_id=actor_id,
-            action=action,
-            resource=resource,
-            resource_id=resource_id,
-            before={"status": "live", "session_ids": [s.session_id for s in chunk]},
-            after={"status": "revoked", "revoked_reason": reason, "session_ids": [s.session_id for s in chunk]},
-            request_id=request_id,
-        )
-        for session in chunk:  # updates follow, in this order
-            tx.update(
-                session,
-                actions=[
-                    Session.status.set("revoked"),
-                    Session.revoked_reason.set(reason),
-                    Session.updated_at.set(now),
-                ],
-                condition=Session.status == "live",
-                add_version_condition=False,  # a refresh racing us must not stop the revocation
-            )
-
-
-def _still_live(scope: Scope, chunk: list[Session], error: TransactWriteError, now: datetime) -> list[Session]:
-    """The sessions of a cancelled chunk that did not fail their own condition (re-read when unsure)."""
-    reasons = list(getattr(error, "cancellation_reasons", None) or [])
-    if len(reasons) == len(chunk) + 1:
-        failed = {i for i, r in enumerate(reasons[1:]) if r is not None and r.code == "ConditionalCheckFailed"}
-        if failed:
-            return [s for i, s in enumerate(chunk) if i not in failed]
-    fresh = [find_session(scope, s.session_id) for s in chunk]
-    return [s for s in fresh if s is not None and s.status == "live" and s.expires_at > now]
+    return Session.find(keys.session(scope, session_id))

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.clock import iso
 from riveredge.db.models import LoginLogEntry, Session
-from riveredge.http import ApiRouter, caller, current_principal
+from riveredge.http import ApiRouter, actor_of
 from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 
 from sessions import service
@@ -32,10 +32,6 @@ Since = Annotated[datetime | None, Query(description="Entries at or after this t
 Until = Annotated[datetime | None, Query(description="Entries at or before this time (ISO 8601; UTC if no zone)")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
-
-
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
 
 
 def _time(value: datetime | None) -> str:
@@ -102,7 +98,7 @@ def list_login_logs(
     cursor: Cursor = None,
 ) -> LoginLogListResponse:
     filters = service.LoginLogFilters(email=email, user_id=user_id, success=success, since=since, until=until)
-    entries, next_cursor = service.login_log_page(_actor(), filters, limit=limit, cursor=cursor)
+    entries, next_cursor = service.login_log_page(actor_of(router), filters, limit=limit, cursor=cursor)
     return LoginLogListResponse(items=[_entry(e) for e in entries], next_cursor=next_cursor)
 
 
@@ -126,7 +122,7 @@ def export_login_logs(
     until: Until = None,
 ) -> Response[str]:
     filters = service.LoginLogFilters(email=email, user_id=user_id, success=success, since=since, until=until)
-    export = service.export_login_log(_actor(), filters)
+    export = service.export_login_log(actor_of(router), filters)
     response: Response[str] = Response(
         status_code=200,
         content_type=XLSX_MEDIA_TYPE,
@@ -146,7 +142,7 @@ def export_login_logs(
     summary="List live sessions of the organisation with their users, newest first",
 )
 def list_online_users(limit: Limit = 50, cursor: Cursor = None) -> OnlineUserListResponse:
-    actor = _actor()
+    actor = actor_of(router)
     online, next_cursor = service.online_users_page(actor, limit=limit, cursor=cursor)
     return OnlineUserListResponse(
         items=[_online(o, actor.principal.session_id) for o in online], next_cursor=next_cursor
@@ -160,7 +156,7 @@ def list_online_users(limit: Limit = 50, cursor: Cursor = None) -> OnlineUserLis
     summary="Force sign-out of one session (its tokens stop working on the next request)",
 )
 def revoke_session(session_id: str) -> SessionResponse:
-    return _session(service.revoke_session(_actor(), session_id))
+    return _session(service.revoke_session(actor_of(router), session_id))
 
 
 @router.post(
@@ -170,4 +166,4 @@ def revoke_session(session_id: str) -> SessionResponse:
     summary="Force sign-out of every live session of a user",
 )
 def revoke_user_sessions(user_id: str) -> RevokedResponse:
-    return RevokedResponse(revoked=service.revoke_user_sessions(_actor(), user_id))
+    return RevokedResponse(revoked=service.revoke_user_sessions(actor_of(router), user_id))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from riveredge import cursors, spreadsheets
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.clock import iso, utcnow
 from riveredge.db.models import LoginLogEntry, Session, User
+from riveredge.db.revocation import revoke_sessions
 from riveredge.errors import BadRequestError, FieldProblem, NotFoundError, ValidationError
-from riveredge.scope import Scope
 from ulid import ULID
 
 from sessions import repository
@@ -21,16 +21,6 @@ FORCED = "forced"
 EXPORT_HEADERS = ["Time (UTC)", "Email", "User id", "Success", "Reason", "IP", "User agent"]
 _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _ULID_MAX_MS = (1 << 48) - 1
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
-
-    @property
-    def scope(self) -> Scope:
-        return self.principal.scope
 
 
 @dataclass(frozen=True)
@@ -155,16 +145,13 @@ def revoke_session(actor: Actor, session_id: str) -> Session:
         raise NotFoundError("no such session")
     if session.status != "live":
         return session  # already over: nothing to change
-    revoked = repository.revoke(
-        actor.scope,
+    revoked = revoke_sessions(
+        actor,
         [session],
         reason=FORCED,
         now=utcnow(),
-        actor_id=actor.principal.user_id,
         action="session.revoke",
-        resource="session",
         resource_id=session_id,
-        request_id=actor.request_id,
     )
     return revoked[0] if revoked else repository.find_session(actor.scope, session_id) or session
 
@@ -175,15 +162,7 @@ def revoke_user_sessions(actor: Actor, user_id: str) -> int:
         raise NotFoundError("no such user")
     now = utcnow()
     sessions = repository.live_sessions_of(actor.scope, user_id, now=now)
-    revoked = repository.revoke(
-        actor.scope,
-        sessions,
-        reason=FORCED,
-        now=now,
-        actor_id=actor.principal.user_id,
-        action="session.revoke_user",
-        resource="user",
-        resource_id=user_id,
-        request_id=actor.request_id,
+    revoked = revoke_sessions(
+        actor, sessions, reason=FORCED, now=now, action="session.revoke_user", resource_id=user_id
     )
     return len(revoked)

@@ -5,52 +5,30 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from riveredge import keys, oplog, outbox
+from riveredge import keys
 from riveredge.clock import utcnow
-from riveredge.db import condition_failed, transaction
+from riveredge.db.changes import Author, change
 from riveredge.db.models import PendingAdmin, Tenant, TenantCode
-from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
-from riveredge.scope import Scope, tenant_scope
+from riveredge.scope import tenant_scope
 
 
-def create(actor: Scope, tenant: Tenant, admin: PendingAdmin, *, actor_id: str, request_id: str | None) -> None:
-    """Claim the code, store the tenant and its pending admin, log it: one transaction."""
-    try:
-        with transaction() as tx:
-            tx.save(TenantCode.new(tenant.code, tenant.tenant_id), condition=TenantCode.pk.does_not_exist())
-            tx.save(tenant, condition=Tenant.pk.does_not_exist())
-            tx.save(admin)
-            oplog.record(
-                tx,
-                actor,
-                actor_id=actor_id,
-                action="tenant.create",
-                resource="tenant",
-                resource_id=tenant.tenant_id,
-                before=None,
-                after=snapshot(tenant),
-                request_id=request_id,
-            )
-            outbox.add(
-                tx,
-                tenant_scope(tenant.tenant_id),
-                "tenants",
-                "tenant.created",
-                {"code": tenant.code, "name": tenant.name, "tier": tenant.tier, "attempt": tenant.onboarding_attempt},
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise ConflictError(f"tenant code '{tenant.code}' is already in use") from error
-        raise
+def create(actor: Author, tenant: Tenant, admin: PendingAdmin) -> None:
+    """Claim the code, store the tenant and its pending admin, log it, announce tenant.created: one transaction."""
+    taken = f"tenant code '{tenant.code}' is already in use"
+    with change(actor, "tenant.create", tenant) as c:
+        c.create(TenantCode.new(tenant.code, tenant.tenant_id), conflict=taken)
+        c.create(tenant, conflict=taken)
+        c.save(admin, conflict=taken)
+        c.publish(
+            "tenant.created",
+            {"code": tenant.code, "name": tenant.name, "tier": tenant.tier, "attempt": tenant.onboarding_attempt},
+            source="tenants",
+            scope=tenant_scope(tenant.tenant_id),
+        )
 
 
 def get(tenant_id: str) -> Tenant:
-    key = keys.tenant(tenant_id)
-    try:
-        return Tenant.get(key.pk, key.sk, consistent_read=True)
-    except Tenant.DoesNotExist as error:
-        raise NotFoundError("no such tenant") from error
+    return Tenant.get_or_404(keys.tenant(tenant_id))
 
 
 def page(limit: int, start: dict[str, Any] | None) -> tuple[list[Tenant], dict[str, Any] | None]:
@@ -59,86 +37,31 @@ def page(limit: int, start: dict[str, Any] | None) -> tuple[list[Tenant], dict[s
     return items, results.last_evaluated_key
 
 
-def set_status(
-    actor: Scope, tenant: Tenant, status: str, event: str, *, actor_id: str, request_id: str | None
-) -> Tenant:
-    """Change the status if nobody changed the tenant since it was read; log it in the same transaction."""
-    before = snapshot(tenant)
+def set_status(actor: Author, tenant: Tenant, status: str, event: str) -> Tenant:
+    """Change the status if nobody changed the tenant since it was read; logged and announced with it."""
+    before = tenant.snapshot()
     tenant.status = status
-    try:
-        with transaction() as tx:
-            tx.save(tenant)  # PynamoDB adds the version condition
-            oplog.record(
-                tx,
-                actor,
-                actor_id=actor_id,
-                action=f"tenant.{status}",
-                resource="tenant",
-                resource_id=tenant.tenant_id,
-                before=before,
-                after=snapshot(tenant),
-                request_id=request_id,
-            )
-            outbox.add(tx, tenant_scope(tenant.tenant_id), "tenants", event, {"code": tenant.code})
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the tenant has changed since it was read") from error
-        raise
+    with change(actor, f"tenant.{status}", tenant, before=before) as c:
+        c.save(tenant)
+        c.publish(event, {"code": tenant.code}, source="tenants", scope=tenant_scope(tenant.tenant_id))
     return tenant
 
 
-def retry_onboarding(
-    actor: Scope, tenant: Tenant, window: timedelta, *, actor_id: str, request_id: str | None
-) -> Tenant:
+def retry_onboarding(actor: Author, tenant: Tenant, window: timedelta) -> Tenant:
     """Back to provisioning with the next attempt number, its pending admin kept for `window` more, the
     tenant.onboarding_retried event with it: one transaction."""
-    before = snapshot(tenant)
+    before = tenant.snapshot()
     tenant.status = "provisioning"
     tenant.onboarding_attempt = (tenant.onboarding_attempt or 1) + 1
-    pending = _pending_admin(tenant.tenant_id)  # none once the admin exists (the first attempt got that far)
-    try:
-        with transaction() as tx:
-            tx.save(tenant)  # PynamoDB adds the version condition
-            if pending is not None:  # PynamoDB adds its version condition
-                tx.update(pending, actions=[PendingAdmin.ttl.set(utcnow() + window)])
-            oplog.record(
-                tx,
-                actor,
-                actor_id=actor_id,
-                action="tenant.retry_onboarding",
-                resource="tenant",
-                resource_id=tenant.tenant_id,
-                before=before,
-                after=snapshot(tenant),
-                request_id=request_id,
-            )
-            outbox.add(
-                tx,
-                tenant_scope(tenant.tenant_id),
-                "tenants",
-                "tenant.onboarding_retried",
-                {"code": tenant.code, "attempt": tenant.onboarding_attempt},
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the tenant has changed since it was read") from error
-        raise
+    pending = PendingAdmin.find(keys.pending_admin(tenant.tenant_id))  # gone once the first attempt made the admin
+    with change(actor, "tenant.retry_onboarding", tenant, before=before) as c:
+        c.save(tenant)
+        if pending is not None:
+            c.update(pending, [PendingAdmin.ttl.set(utcnow() + window)])
+        c.publish(
+            "tenant.onboarding_retried",
+            {"code": tenant.code, "attempt": tenant.onboarding_attempt},
+            source="tenants",
+            scope=tenant_scope(tenant.tenant_id),
+        )
     return tenant
-
-
-def _pending_admin(tenant_id: str) -> PendingAdmin | None:
-    key = keys.pending_admin(tenant_id)
-    try:
-        return PendingAdmin.get(key.pk, key.sk, consistent_read=True)
-    except PendingAdmin.DoesNotExist:
-        return None
-
-
-def snapshot(tenant: Tenant) -> dict[str, Any]:
-    return {
-        "code": tenant.code,
-        "name": tenant.name,
-        "tier": tenant.tier,
-        "status": tenant.status,
-        "onboarding_attempt": tenant.onboarding_attempt,
-    }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from riveredge import cursors, passwords
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.clock import new_id, utcnow
+from riveredge.db.changes import System
 from riveredge.db.models import PendingAdmin, Tenant
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope, use_scope
@@ -20,14 +20,13 @@ TRANSITIONS = {"suspended": {"active"}, "active": {"suspended"}}
 STATUS_EVENTS = {"suspended": "tenant.suspended", "active": "tenant.resumed"}
 
 
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
-
-
 def _acting_for(actor: Actor, tenant_id: str) -> Scope:
     return actor.principal.scope.with_tenant(tenant_id)
+
+
+def _operator(actor: Actor, scope: Scope) -> System:
+    """The operator as the author of a change made in the platform scope acting for one tenant."""
+    return System(scope, actor.user_id, actor.request_id)
 
 
 def _valid_tenant_id(tenant_id: str) -> bool:
@@ -64,7 +63,7 @@ def create(actor: Actor, request: CreateTenantRequest) -> Tenant:
     )
     admin.ttl = utcnow() + ONBOARDING_WINDOW
     with use_scope(_acting_for(actor, tenant_id)) as scope:
-        repository.create(scope, tenant, admin, actor_id=actor.principal.user_id, request_id=actor.request_id)
+        repository.create(_operator(actor, scope), tenant, admin)
     return tenant
 
 
@@ -76,9 +75,7 @@ def retry_onboarding(actor: Actor, tenant_id: str, expected_version: int | None)
     if tenant.status != "failed":
         raise ConflictError(f"only a tenant whose onboarding failed can retry it (this one is {tenant.status})")
     with use_scope(_acting_for(actor, tenant_id)) as scope:
-        repository.retry_onboarding(
-            scope, tenant, ONBOARDING_WINDOW, actor_id=actor.principal.user_id, request_id=actor.request_id
-        )
+        repository.retry_onboarding(_operator(actor, scope), tenant, ONBOARDING_WINDOW)
     return tenant
 
 
@@ -107,7 +104,5 @@ def change_status(actor: Actor, tenant_id: str, status: str, expected_version: i
     if tenant.status not in TRANSITIONS[status]:
         raise ConflictError(f"a tenant that is {tenant.status} cannot become {status}")
     with use_scope(_acting_for(actor, tenant_id)) as scope:
-        repository.set_status(
-            scope, tenant, status, STATUS_EVENTS[status], actor_id=actor.principal.user_id, request_id=actor.request_id
-        )
+        repository.set_status(_operator(actor, scope), tenant, status, STATUS_EVENTS[status])
     return tenant

@@ -4,72 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from riveredge import keys, oplog
+from riveredge import keys
+from riveredge.actor import Actor
 from riveredge.clock import utcnow
-from riveredge.db import condition_failed, transaction
+from riveredge.db.changes import Author, System, change
 from riveredge.db.models import Department, LoginIdentity, Position, Session, Tenant, User
-from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope
 
 
-def snapshot(user: User) -> dict[str, Any]:
-    return {
-        "email": user.email,
-        "name": user.name,
-        "phone": user.phone,
-        "status": user.status,
-        "department_id": user.department_id,
-        "position_id": user.position_id,
-        "role_ids": sorted(user.role_ids or []),
-    }
-
-
 def get(scope: Scope, user_id: str) -> User:
-    key = keys.user(scope, user_id)
-    try:
-        return User.get(key.pk, key.sk, consistent_read=True)
-    except User.DoesNotExist as error:
-        raise NotFoundError("no such user") from error
+    return User.get_or_404(keys.user(scope, user_id))
 
 
 def find(scope: Scope, user_id: str) -> User | None:
-    try:
-        return get(scope, user_id)
-    except NotFoundError:
-        return None
+    return User.find(keys.user(scope, user_id))
 
 
 def department(scope: Scope, department_id: str) -> Department | None:
-    key = keys.department(scope, department_id)
-    try:
-        return Department.get(key.pk, key.sk)
-    except Department.DoesNotExist:
-        return None
+    return Department.find(keys.department(scope, department_id), consistent=False)
 
 
 def position(scope: Scope, position_id: str) -> Position | None:
-    key = keys.position(scope, position_id)
-    try:
-        return Position.get(key.pk, key.sk)
-    except Position.DoesNotExist:
-        return None
+    return Position.find(keys.position(scope, position_id), consistent=False)
 
 
 def tenant(tenant_id: str) -> Tenant | None:
-    key = keys.tenant(tenant_id)
-    try:
-        return Tenant.get(key.pk, key.sk)
-    except Tenant.DoesNotExist:
-        return None
+    return Tenant.find(keys.tenant(tenant_id), consistent=False)
 
 
 def identity(scope: Scope, email: str) -> LoginIdentity | None:
-    key = keys.login(scope, email)
-    try:
-        return LoginIdentity.get(key.pk, key.sk, consistent_read=True)
-    except LoginIdentity.DoesNotExist:
-        return None
+    return LoginIdentity.find(keys.login(scope, email))
 
 
 def email_taken(scope: Scope, email: str) -> bool:
@@ -86,106 +50,40 @@ def live_sessions(scope: Scope, user_id: str) -> list[Session]:
     return [s for s in found if isinstance(s, Session) and s.status == "live" and s.expires_at > now]
 
 
-def save_invited(scope: Scope, user: User, *, actor_id: str, request_id: str | None) -> None:
+def save_invited(actor: Actor, user: User) -> None:
     """An invited account: one item (its credential comes when the link is used) and the log entry."""
-    try:
-        with transaction() as tx:
-            tx.save(user, condition=User.pk.does_not_exist())
-            oplog.record(
-                tx,
-                scope,
-                actor_id=actor_id,
-                action="user.invite",
-                resource="user",
-                resource_id=user.user_id,
-                before=None,
-                after=snapshot(user),
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise ConflictError("the account already exists") from error
-        raise
+    with change(actor, "user.invite", user) as c:
+        c.create(user, conflict="the account already exists")
 
 
 def update(
-    scope: Scope,
+    actor: Author,
     user: User,
     before: dict[str, Any],
     *,
     action: str,
-    actor_id: str,
-    request_id: str | None,
     credential: LoginIdentity | None = None,
     sessions: list[Session] | None = None,
 ) -> None:
     """The account (at the version read), its credential's status and revoked sessions, logged: one transaction."""
-    try:
-        with transaction() as tx:
-            tx.save(user)
-            if credential is not None:
-                tx.save(credential)
-            for session in sessions or []:
-                tx.update(session, actions=[Session.status.set("revoked"), Session.revoked_reason.set(action)])
-            oplog.record(
-                tx,
-                scope,
-                actor_id=actor_id,
-                action=action,
-                resource="user",
-                resource_id=user.user_id,
-                before=before,
-                after=snapshot(user),
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the account changed meanwhile; read it again") from error
-        raise
+    with change(actor, action, user, before=before) as c:
+        c.save(user, stale="the account changed meanwhile; read it again")
+        if credential is not None:
+            c.save(credential, stale="the account changed meanwhile; read it again")
+        for session in sessions or []:
+            c.update(session, [Session.status.set("revoked"), Session.revoked_reason.set(action)])
 
 
-def delete(
-    scope: Scope, user: User, credential: LoginIdentity | None, *, actor_id: str, request_id: str | None
-) -> None:
-    try:
-        with transaction() as tx:
-            tx.delete(user)
-            if credential is not None and credential.user_id == user.user_id:
-                tx.delete(credential)
-            oplog.record(
-                tx,
-                scope,
-                actor_id=actor_id,
-                action="user.delete",
-                resource="user",
-                resource_id=user.user_id,
-                before=snapshot(user),
-                after=None,
-                request_id=request_id,
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise PreconditionFailedError("the account changed meanwhile; read it again") from error
-        raise
+def delete(actor: Actor, user: User, credential: LoginIdentity | None) -> None:
+    with change(actor, "user.delete", user, before=user.snapshot()) as c:
+        c.delete(user, stale="the account changed meanwhile; read it again")
+        if credential is not None and credential.user_id == user.user_id:
+            c.delete(credential, stale="the account changed meanwhile; read it again")
 
 
-def activate(scope: Scope, user: User, credential: LoginIdentity, *, action: str) -> None:
+def activate(scope: Scope, user: User, credential: LoginIdentity, before: dict[str, Any], *, action: str) -> None:
     """The account becomes active with its credential (a taken email fails the credential's condition)."""
-    try:
-        with transaction() as tx:
-            tx.save(user)
-            tx.save(credential)
-            oplog.record(
-                tx,
-                scope,
-                actor_id=user.user_id,
-                action=action,
-                resource="user",
-                resource_id=user.user_id,
-                before={"status": "invited"},
-                after=snapshot(user),
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise ConflictError("this link was used already, or the email belongs to another account") from error
-        raise
+    used = "this link was used already, or the email belongs to another account"
+    with change(System(scope, user.user_id), action, user, before=before) as c:
+        c.save(user, conflict=used)
+        c.save(credential, conflict=used)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.db.directory import UserFilter
-from riveredge.http import PUBLIC, ApiRouter, caller, created, current_principal
+from riveredge.http import PUBLIC, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
 from riveredge.schemas import UserResponse
 
 from users import service
@@ -33,10 +33,6 @@ _CREATED = {
 }
 
 
-def _actor() -> service.Actor:
-    return service.Actor(current_principal(router), caller(router).request_id)
-
-
 @router.get(
     "/api/users",
     permission="user.view",
@@ -52,7 +48,7 @@ def list_users(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> UserListResponse:
     wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q)
-    users, next_cursor = service.page(_actor(), wanted, limit, cursor)
+    users, next_cursor = service.page(actor_of(router), wanted, limit, cursor)
     return UserListResponse(items=[UserResponse.of(u) for u in users], next_cursor=next_cursor)
 
 
@@ -64,20 +60,20 @@ def list_users(
     responses=_CREATED,
 )
 def create_user(body: CreateUserRequest) -> Response[dict[str, Any]]:
-    user = UserResponse.of(service.create(_actor(), body))
+    user = UserResponse.of(service.create(actor_of(router), body))
     return created(user, f"/api/users/{user.id}")
 
 
 @router.get("/api/users/<user_id>", permission="user.view", summary="Read an account within your data scope")
 def get_user(user_id: str) -> UserResponse:
-    return UserResponse.of(service.get(_actor(), user_id))
+    return UserResponse.of(service.get(actor_of(router), user_id))
 
 
 @router.put(
     "/api/users/<user_id>", permission="user.edit", summary="Change an account", permission_name="Edit accounts"
 )
 def update_user(user_id: str, body: UpdateUserRequest) -> UserResponse:
-    return UserResponse.of(service.update(_actor(), user_id, body))
+    return UserResponse.of(service.update(actor_of(router), user_id, with_if_match(router, body)))
 
 
 @router.delete(
@@ -87,8 +83,8 @@ def update_user(user_id: str, body: UpdateUserRequest) -> UserResponse:
     status_code=204,
     responses={204: {"description": "Deleted"}},
 )
-def delete_user(user_id: str, version: Annotated[int | None, Query(ge=0)] = None) -> Response[None]:
-    service.delete(_actor(), user_id, version)
+def delete_user(user_id: str, version: VersionQuery = None) -> Response[None]:
+    service.delete(actor_of(router), user_id, expected_version(router, version))
     return Response(status_code=204)
 
 
@@ -98,7 +94,7 @@ def delete_user(user_id: str, version: Annotated[int | None, Query(ge=0)] = None
     summary="Enable, disable, delete or give roles to several accounts (answered per account)",
 )
 def batch_users(body: BatchRequest) -> BatchResponse:
-    results = service.batch(_actor(), body)
+    results = service.batch(actor_of(router), body)
     return BatchResponse(
         results=[
             BatchResult(
@@ -118,7 +114,7 @@ def batch_users(body: BatchRequest) -> BatchResponse:
     permission_name="Reset passwords",
 )
 def reset_password(user_id: str, body: ResetPasswordRequest) -> ResetPasswordResponse:
-    method, revoked = service.reset_password(_actor(), user_id, body.password)
+    method, revoked = service.reset_password(actor_of(router), user_id, body.password)
     return ResetPasswordResponse(user_id=user_id, method=method, sessions_revoked=revoked)
 
 

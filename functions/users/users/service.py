@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from typing import Any
 
 from riveredge import mail, passwords
-from riveredge.auth.principal import Principal
+from riveredge.actor import Actor
 from riveredge.authz import role_index
 from riveredge.clock import new_id, utcnow
 from riveredge.db import accounts, directory
@@ -30,12 +29,6 @@ from users import repository
 from users.models import ActivateRequest, BatchRequest, CreateUserRequest, UpdateUserRequest
 
 _ID_LENGTH = 26
-
-
-@dataclass(frozen=True)
-class Actor:
-    principal: Principal
-    request_id: str | None
 
 
 def _invalid(field: str, message: str) -> ValidationError:
@@ -107,16 +100,10 @@ def create(actor: Actor, request: CreateUserRequest) -> User:
         created_by=principal.user_id,
     )
     if request.password is not None:
-        accounts.create_user(
-            scope,
-            user,
-            passwords.hash_password(request.password),
-            actor_id=principal.user_id,
-            request_id=actor.request_id,
-        )
+        accounts.create_user(actor, user, passwords.hash_password(request.password))
         return user
     token = accounts.invite(user)
-    repository.save_invited(scope, user, actor_id=principal.user_id, request_id=actor.request_id)
+    repository.save_invited(actor, user)
     tenant = repository.tenant(scope.tenant_id)
     mail.send(scope, mail.activation(user.email, user.name, tenant.code if tenant else "", token))
     return user
@@ -131,7 +118,7 @@ def update(actor: Actor, user_id: str, request: UpdateUserRequest) -> User:
         raise ConflictError("you cannot disable your own account")
     if user.status == "invited" and request.status == "active":
         raise ConflictError("an invited account becomes active when its link is used")
-    before = repository.snapshot(user)
+    before = user.snapshot()
     if (request.department_id, request.position_id) != (user.department_id, user.position_id):
         department_id, path = _placement(actor, request.department_id, request.position_id)
         user.place(department_id, path)
@@ -143,16 +130,7 @@ def update(actor: Actor, user_id: str, request: UpdateUserRequest) -> User:
         if credential is not None:
             credential.status = request.status
         sessions = repository.live_sessions(scope, user.user_id) if request.status == "disabled" else None
-    repository.update(
-        scope,
-        user,
-        before,
-        action="user.edit",
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
-        credential=credential,
-        sessions=sessions,
-    )
+    repository.update(actor, user, before, action="user.edit", credential=credential, sessions=sessions)
     return user
 
 
@@ -163,13 +141,7 @@ def delete(actor: Actor, user_id: str, version: int | None) -> None:
         raise ConflictError("you cannot delete your own account")
     if version is not None and version != user.version:
         raise PreconditionFailedError(f"the account is at version {user.version}, not {version}")
-    repository.delete(
-        scope,
-        user,
-        repository.identity(scope, user.email),
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
-    )
+    repository.delete(actor, user, repository.identity(scope, user.email))
 
 
 def _batch_one(actor: Actor, request: BatchRequest, user_id: str) -> None:
@@ -183,16 +155,9 @@ def _batch_one(actor: Actor, request: BatchRequest, user_id: str) -> None:
             raise ForbiddenError("permission role.assign is required")
         wanted = set(user.role_ids or []) | set(request.role_ids)
         _check_roles(actor, set(request.role_ids))
-        before = repository.snapshot(user)
+        before = user.snapshot()
         user.role_ids = wanted or None
-        repository.update(
-            actor.principal.scope,
-            user,
-            before,
-            action="user.assign_roles",
-            actor_id=actor.principal.user_id,
-            request_id=actor.request_id,
-        )
+        repository.update(actor, user, before, action="user.assign_roles")
     else:
         status = "active" if request.action == "enable" else "disabled"
         update(
@@ -229,7 +194,7 @@ def reset_password(actor: Actor, user_id: str, password: str | None) -> tuple[st
     user = get(actor, user_id)
     if user.status != "active":
         raise ConflictError(f"the account is {user.status}")
-    before = repository.snapshot(user)
+    before = user.snapshot()
     sessions = repository.live_sessions(scope, user.user_id)
     credential = repository.identity(scope, user.email)
     if password is not None:
@@ -237,29 +202,11 @@ def reset_password(actor: Actor, user_id: str, password: str | None) -> tuple[st
         if credential is None:
             raise ConflictError("the account has no credential yet")
         credential.password_hash = passwords.hash_password(password)
-        credential.failed_count, credential.locked_until = 0, None
-        repository.update(
-            scope,
-            user,
-            before,
-            action="user.reset_password",
-            actor_id=actor.principal.user_id,
-            request_id=actor.request_id,
-            credential=credential,
-            sessions=sessions,
-        )
+        repository.update(actor, user, before, action="user.reset_password", credential=credential, sessions=sessions)
         return "password_set", len(sessions)
     token = accounts.invite(user)
     user.status = "active"  # a reset link keeps the account active; the link only sets a new password
-    repository.update(
-        scope,
-        user,
-        before,
-        action="user.reset_password",
-        actor_id=actor.principal.user_id,
-        request_id=actor.request_id,
-        sessions=sessions,
-    )
+    repository.update(actor, user, before, action="user.reset_password", sessions=sessions)
     tenant = repository.tenant(scope.tenant_id)
     mail.send(scope, mail.activation(user.email, user.name, tenant.code if tenant else "", token, reset=True))
     return "link_sent", len(sessions)
@@ -293,10 +240,11 @@ def activate(request: ActivateRequest) -> User:
             raise ConflictError("the email belongs to another account")
         credential = credential or LoginIdentity.new(scope, user.email)
         credential.user_id, credential.password_hash = user.user_id, passwords.hash_password(request.password)
-        credential.status, credential.failed_count, credential.locked_until = "active", 0, None
+        credential.status = "active"
         action = "user.activate" if user.status == "invited" else "user.password_reset_by_link"
+        before = user.snapshot()
         user.status, user.activation_digest, user.activation_expires = "active", None, None
-        repository.activate(scope, user, credential, action=action)
+        repository.activate(scope, user, credential, before, action=action)
     return user
 
 

@@ -19,6 +19,9 @@ activation            <scope>ACTIVATION              <token digest>
 preferences           <scope>PREFERENCES             <uid>
 job                   <scope>JOB                     <jid>
 login identity        <scope>LOGIN                   <email>
+login throttle        <scope>LOGIN_THROTTLE#<email>  ACCOUNT | IP#<ip>
+  (per client IP)     <scope>LOGIN_THROTTLE_IP#<ip>  IP
+known login address   <scope>LOGIN_THROTTLE#<email>  KNOWN#<ip>
 session               <scope>SESSION                 <sid>                 <scope>USER_SESSION#<uid>  <sid>
 role                  <scope>ROLE                    <rid>
 role code             <scope>ROLE_CODE               <code>
@@ -85,6 +88,26 @@ def user_email_index(scope: Scope) -> str:
 
 def login(scope: Scope, email: str) -> Key:
     return Key(collection(scope, "LOGIN"), email.lower())
+
+
+def login_throttle_account(scope: Scope, email: str) -> Key:
+    """The failed-sign-in counter of one address, whichever client IP the attempts come from."""
+    return Key(collection(scope, f"LOGIN_THROTTLE#{email.lower()}"), "ACCOUNT")
+
+
+def login_throttle_account_ip(scope: Scope, email: str, ip: str) -> Key:
+    """The failed-sign-in counter of one address from one client IP (beside the address's own counter)."""
+    return Key(collection(scope, f"LOGIN_THROTTLE#{email.lower()}"), f"IP#{ip}")
+
+
+def login_throttle_ip(scope: Scope, ip: str) -> Key:
+    """The failed-sign-in counter of one client IP across every address of the scope."""
+    return Key(collection(scope, f"LOGIN_THROTTLE_IP#{ip}"), "IP")
+
+
+def known_login_address(scope: Scope, email: str, ip: str) -> Key:
+    """The mark of a client IP that `email` signed in from, in the address's throttle partition."""
+    return Key(collection(scope, f"LOGIN_THROTTLE#{email.lower()}"), f"KNOWN#{ip}")
 
 
 def session(scope: Scope, session_id: str) -> Key:

@@ -148,3 +148,23 @@ def welcome(to: str, name: str, tenant_name: str, tenant_code: str) -> Message:
         f" email {html.escape(to)}.</p>"
     )
     return Message((to,), subject, text, body_html, "welcome")
+
+
+def login_alert(to: str, tenant_name: str, tenant_code: str, failures: int, window_minutes: int) -> Message:
+    """Tell an account's owner that sign-ins to it are slowed down after failed attempts from several places."""
+    subject = "Failed sign-in attempts on your RiverEdge account"
+    text = (
+        f"Hello,\n\nThere were {failures} failed attempts to sign in to your account {to} at {tenant_name}"
+        f" (organisation code '{tenant_code}') in the last {window_minutes} minutes.\n"
+        "Sign-ins to this account are slowed down for a while: if you wait a minute, your password still works.\n"
+        "If these attempts were not yours: they all failed; choose a new password if you use this one anywhere"
+        " else.\n"
+    )
+    body_html = (
+        f"<p>Hello,</p><p>There were {failures} failed attempts to sign in to your account {html.escape(to)} at"
+        f" <strong>{html.escape(tenant_name)}</strong> (organisation code <code>{html.escape(tenant_code)}</code>)"
+        f" in the last {window_minutes} minutes.</p><p>Sign-ins to this account are slowed down for a while: if"
+        " you wait a minute, your password still works.</p><p>If these attempts were not yours: they all failed;"
+        " choose a new password if you use this one anywhere else.</p>"
+    )
+    return Message((to,), subject, text, body_html, "login_alert")

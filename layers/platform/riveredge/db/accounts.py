@@ -7,26 +7,23 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from pynamodb.exceptions import TransactWriteError
-
-from riveredge import keys, oplog
+from riveredge import keys
 from riveredge.clock import utcnow
-from riveredge.db.base import TableModel, Transaction, transaction
+from riveredge.db.base import TableModel
+from riveredge.db.changes import Author, Change, change
 from riveredge.db.models import LoginIdentity, User
 from riveredge.errors import ConflictError
 from riveredge.scope import Scope
 
 
 def create_user(
-    scope: Scope,
+    author: Author,
     user: User,
     password_hash: str | None,
     *,
-    actor_id: str,
     consumed: TableModel | None = None,
     extra: list[TableModel] | None = None,
-    request_id: str | None = None,
-    also: Callable[[Transaction], None] | None = None,
+    also: Callable[[Change], None] | None = None,
 ) -> None:
     """Store `user` and a credential for their email (no password: they set one through an activation link).
 
@@ -34,34 +31,18 @@ def create_user(
     with it, and `also` may add further (conditional) writes to it, such as counting a use of an invitation.
     An email already in use is a ConflictError and nothing is written; so is a failed condition of `also`.
     """
-    identity = _identity_for(scope, user.email)
+    identity = _identity_for(author.scope, user.email)
     identity.user_id, identity.password_hash, identity.status = user.user_id, password_hash, user.status
-    identity.failed_count, identity.locked_until, identity.window_started = 0, None, None
-    try:
-        with transaction() as tx:
-            tx.save(user, condition=User.pk.does_not_exist())
-            tx.save(identity)  # the version read: a racing sign-up of the same email fails here
-            if consumed is not None:
-                tx.delete(consumed)
-            for item in extra or []:
-                tx.save(item)
-            if also is not None:
-                also(tx)
-            oplog.record(
-                tx,
-                scope,
-                actor_id=actor_id,
-                action="user.create",
-                resource="user",
-                resource_id=user.user_id,
-                before=None,
-                after={"email": user.email, "name": user.name, "role_ids": sorted(user.role_ids or [])},
-                request_id=request_id,
-            )
-    except TransactWriteError as error:  # the email, the user id or the credential was taken meanwhile
-        if error.cause_response_code == "TransactionCanceledException":
-            raise ConflictError(f"an account with the email {user.email} already exists") from error
-        raise
+    taken = f"an account with the email {user.email} already exists"
+    with change(author, "user.create", user) as c:
+        c.create(user, conflict=taken)
+        c.save(identity, conflict=taken)  # the version read: a racing sign-up of the same email fails here
+        if consumed is not None:
+            c.delete(consumed, conflict=taken)
+        for item in extra or []:
+            c.save(item, conflict=taken)
+        if also is not None:
+            also(c)
 
 
 def _identity_for(scope: Scope, email: str) -> LoginIdentity:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
@@ -30,6 +30,7 @@ from pynamodb.transactions import TransactWrite
 
 import riveredge.guard  # noqa: F401  (the guard is on every session PynamoDB creates)
 from riveredge.clock import utcnow
+from riveredge.errors import NotFoundError
 
 _REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 _TABLE = os.environ.get("TABLE_NAME", "riveredge")
@@ -80,6 +81,30 @@ class TableModel(Model):
     gsi1 = Gsi1()
     gsi2 = Gsi2()
 
+    noun: ClassVar[str] = "object"  # what answers call it ("no such user") and the operation log's resource
+    id_attribute: ClassVar[str] = "sk"  # the attribute holding the object's id (the operation log's resource id)
+
+    @property
+    def object_id(self) -> str:
+        return str(getattr(self, self.id_attribute))
+
+    @classmethod
+    def find(cls, key: tuple[str, str], *, consistent: bool = True) -> Self | None:
+        """The item at `key` (a :mod:`riveredge.keys` key), None when there is none (or it is another kind)."""
+        try:
+            found = cls.get(key[0], key[1], consistent_read=consistent)
+        except cls.DoesNotExist:
+            return None
+        return found if isinstance(found, cls) else None
+
+    @classmethod
+    def get_or_404(cls, key: tuple[str, str], *, consistent: bool = True, missing: str | None = None) -> Self:
+        """The item at `key`, or a 404 (another tenant's key is never asked for: keys carry the scope)."""
+        found = cls.find(key, consistent=consistent)
+        if found is None:
+            raise NotFoundError(missing or f"no such {cls.noun}")
+        return found
+
     def stamp(self, now: datetime | None = None) -> None:
         """Set created_at once and updated_at on every write."""
         now = now or utcnow()
@@ -116,8 +141,13 @@ def _connection() -> Connection:
     return Connection(region=_REGION)
 
 
+def new_transaction() -> Transaction:
+    """A TransactWriteItems on the table, to use as a context manager (it commits on leaving the block)."""
+    return Transaction(connection=_connection())
+
+
 @contextmanager
 def transaction() -> Iterator[Transaction]:
     """One TransactWriteItems on the table: everything in it lands, or nothing does."""
-    with Transaction(connection=_connection()) as tx:
+    with new_transaction() as tx:
         yield tx

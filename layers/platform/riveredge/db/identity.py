@@ -1,7 +1,8 @@
 """Reads of the identity entities that sign-in, the authorizer and the routes share.
 
 Each function here is one DynamoDB request (BatchGetItem or GetItem), which is
-what keeps sign-in at three calls and the authorizer at one.
+what keeps sign-in at three calls and the authorizer at one: sign-in reads its
+throttle counters in the same BatchGetItem as the credential.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from dataclasses import dataclass
 
 from riveredge import keys
 from riveredge.db.base import TableModel
-from riveredge.db.models import AuthzIndex, LoginIdentity, Session, Tenant, TenantCode, User
+from riveredge.db.models import (
+    AuthzIndex,
+    KnownLoginAddress,
+    LoginIdentity,
+    LoginThrottle,
+    Session,
+    Tenant,
+    TenantCode,
+    User,
+)
 from riveredge.scope import PLATFORM, Scope, platform_scope, use_scope
 
 _CODE_CACHE_SECONDS = 300
@@ -44,6 +54,10 @@ class Bundle:
     user: User | None = None
     identity: LoginIdentity | None = None
     authz: AuthzIndex | None = None
+    throttle_account: LoginThrottle | None = None  # failed sign-ins of the address, from anywhere
+    throttle_account_ip: LoginThrottle | None = None  # ... of the address from the client's IP
+    throttle_ip: LoginThrottle | None = None  # ... from the client's IP, whichever the address
+    known_address: KnownLoginAddress | None = None  # the address signed in from the client's IP lately
 
 
 def load(
@@ -52,9 +66,14 @@ def load(
     session_id: str | None = None,
     user_id: str | None = None,
     login_email: str | None = None,
+    login_ip: str | None = None,
     authz: bool = False,
 ) -> Bundle:
-    """The scope's tenant and the asked-for identity items, in one BatchGetItem."""
+    """The scope's tenant and the asked-for identity items, in one BatchGetItem.
+
+    With `login_email` and `login_ip`, the sign-in throttle items of that address and client IP too, read
+    consistently (a counter read a moment late lets more guesses through).
+    """
     wanted: dict[str, tuple[keys.Key, type[TableModel]]] = {}
     if not scope.is_platform:
         wanted["tenant"] = (keys.tenant(scope.tenant_id), Tenant)
@@ -64,11 +83,17 @@ def load(
         wanted["user"] = (keys.user(scope, user_id), User)
     if login_email:
         wanted["identity"] = (keys.login(scope, login_email), LoginIdentity)
+    if login_email and login_ip:
+        wanted["throttle_account"] = (keys.login_throttle_account(scope, login_email), LoginThrottle)
+        wanted["throttle_account_ip"] = (keys.login_throttle_account_ip(scope, login_email, login_ip), LoginThrottle)
+        wanted["throttle_ip"] = (keys.login_throttle_ip(scope, login_ip), LoginThrottle)
+        wanted["known_address"] = (keys.known_login_address(scope, login_email, login_ip), KnownLoginAddress)
     if authz:
         wanted["authz"] = (keys.authz(scope), AuthzIndex)
     if not wanted:
         return Bundle()
-    found = {(item.pk, item.sk): item for item in TableModel.batch_get([(k.pk, k.sk) for k, _ in wanted.values()])}
+    batch = TableModel.batch_get([(k.pk, k.sk) for k, _ in wanted.values()], consistent_read=True if login_ip else None)
+    found = {(item.pk, item.sk): item for item in batch}
     picked: dict[str, TableModel | None] = {}
     for name, (key, model) in wanted.items():
         item = found.get((key.pk, key.sk))

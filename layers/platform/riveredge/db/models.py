@@ -7,7 +7,7 @@ instances through the class methods, which take their keys from riveredge.keys.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -33,6 +33,19 @@ class Tenant(TableModel, discriminator="tenant"):
     onboarding_attempt = NumberAttribute(null=True)  # the workflow run that onboards it (1, then each retry)
     password_policy = JSONAttribute(null=True)
     quotas = JSONAttribute(null=True)
+
+    noun: ClassVar[str] = "tenant"
+    id_attribute: ClassVar[str] = "tenant_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tenant as the operation log shows it."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "tier": self.tier,
+            "status": self.status,
+            "onboarding_attempt": self.onboarding_attempt,
+        }
 
     @classmethod
     def new(cls, tenant_id: str, **attributes: Any) -> Tenant:
@@ -80,6 +93,24 @@ class User(TableModel, discriminator="user"):
     activation_digest = UnicodeAttribute(null=True)  # an invited account's set-password link (SHA-256)
     activation_expires = UTCDateTimeAttribute(null=True)
 
+    noun: ClassVar[str] = "user"
+    id_attribute: ClassVar[str] = "user_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        """The account as the operation log shows it (no credential, no activation secret)."""
+        return {
+            "email": self.email,
+            "name": self.name,
+            "phone": self.phone,
+            "status": self.status,
+            "department_id": self.department_id,
+            "position_id": self.position_id,
+            "role_ids": sorted(self.role_ids or []),
+            "avatar_key": self.avatar_key,
+            "bio": self.bio,
+            "contacts": self.contacts,
+        }
+
     @classmethod
     def new(cls, scope: Scope, user_id: str, email: str, **attributes: Any) -> User:
         key = keys.user(scope, user_id)
@@ -107,18 +138,11 @@ class User(TableModel, discriminator="user"):
 
 
 class LoginIdentity(TableModel, discriminator="login"):
-    """What sign-in checks: the credential of one email, and its failure counter.
-
-    It exists for unknown emails too once they fail, so that throttling answers
-    alike for an unknown user and a wrong password.
-    """
+    """What sign-in checks: the credential of one email (failed sign-ins are counted in LoginThrottle)."""
 
     user_id = UnicodeAttribute(null=True)
     password_hash = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="active")  # mirrors the user's status: active | disabled
-    failed_count = NumberAttribute(default=0)
-    window_started = UTCDateTimeAttribute(null=True)
-    locked_until = UTCDateTimeAttribute(null=True)
 
     @classmethod
     def new(cls, scope: Scope, email: str, **attributes: Any) -> LoginIdentity:
@@ -127,6 +151,9 @@ class LoginIdentity(TableModel, discriminator="login"):
 
 
 class Session(TableModel, discriminator="session"):
+    noun: ClassVar[str] = "session"
+    id_attribute: ClassVar[str] = "session_id"
+
     session_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     refresh_digest = UnicodeAttribute()
@@ -161,6 +188,20 @@ class Role(TableModel, discriminator="role"):
     data_scope = UnicodeAttribute(default="all")
     departments = UnicodeSetAttribute(null=True)  # the departments of a "custom" data scope
     system = BooleanAttribute(default=False)
+
+    noun: ClassVar[str] = "role"
+    id_attribute: ClassVar[str] = "role_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "description": self.description,
+            "parent_id": self.parent_id,
+            "data_scope": self.data_scope,
+            "departments": sorted(self.departments or []),
+            "permissions": sorted(self.permissions or []),
+        }
 
     @classmethod
     def new(cls, scope: Scope, role_id: str, **attributes: Any) -> Role:
@@ -279,6 +320,20 @@ class Department(TableModel, discriminator="department"):
     created_by = UnicodeAttribute(null=True)
     moving_to = UnicodeAttribute(null=True)
 
+    noun: ClassVar[str] = "department"
+    id_attribute: ClassVar[str] = "department_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "code": self.code,
+            "parent_id": self.parent_id,
+            "path": self.path,
+            "order": int(self.order or 0),
+            "leader_id": self.leader_id,
+            "status": self.status,
+        }
+
     @classmethod
     def new(cls, scope: Scope, department_id: str, parent_path: str | None, **attributes: Any) -> Department:
         """A department under the department at `parent_path` (None: a root)."""
@@ -321,6 +376,18 @@ class Position(TableModel, discriminator="position"):
     description = UnicodeAttribute(null=True)
     order = NumberAttribute(default=0)
     created_by = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "position"
+    id_attribute: ClassVar[str] = "position_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "department_id": self.department_id,
+            "name": self.name,
+            "code": self.code,
+            "description": self.description,
+            "order": int(self.order or 0),
+        }
 
     @classmethod
     def new(cls, scope: Scope, position_id: str, department_id: str, **attributes: Any) -> Position:
@@ -373,3 +440,20 @@ class Job(TableModel, discriminator="job"):
     def new(cls, scope: Scope, job_id: str, **attributes: Any) -> Job:
         key = keys.job(scope, job_id)
         return cls(key.pk, key.sk, job_id=job_id, **attributes)
+
+
+class LoginThrottle(TableModel, discriminator="login_throttle"):
+    """Failed sign-ins of one subject in its window: an address, an address from one client IP, or one client IP.
+
+    The window opens at the subject's first failure. The item is only ever changed by atomic UpdateItems
+    (``ADD failures``), never saved whole, so that concurrent failures are each counted and never conflict; it
+    carries no version. Its TTL outlives the window; a closed window reads as no failures.
+    """
+
+    failures = NumberAttribute(default=0)
+    window_started = UTCDateTimeAttribute(null=True)
+    next_check_at = UTCDateTimeAttribute(null=True)  # an address being slowed down: its next password check
+
+
+class KnownLoginAddress(TableModel, discriminator="known_login_address"):
+    """A client IP an address signed in from lately (until its TTL): the address's slow-down spares it."""

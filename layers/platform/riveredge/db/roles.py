@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from riveredge import keys
-from riveredge.db.base import Transaction
+from riveredge.db.changes import Change
 from riveredge.db.models import AuthzIndex, Role
 from riveredge.scope import Scope
 
@@ -37,12 +37,12 @@ def current_index(scope: Scope) -> AuthzIndex | None:
         return None
 
 
-def put_index(tx: Transaction, scope: Scope, index: AuthzIndex | None, roles: list[Role]) -> AuthzIndex:
-    """Write the index for `roles` in `tx`; conditional on the version read (a racing change fails)."""
+def put_index(c: Change, scope: Scope, index: AuthzIndex | None, roles: list[Role]) -> AuthzIndex:
+    """Write the index for `roles` in the change `c`; conditional on the version read (a racing change: 412)."""
     entries = {r.role_id: index_entry(r) for r in roles}
     if index is None:
         index = AuthzIndex.new(scope, roles=entries)
     else:
         index.roles = entries
-    tx.save(index)  # PynamoDB adds the version condition
+    c.save(index, stale="the roles changed meanwhile; read them again")
     return index

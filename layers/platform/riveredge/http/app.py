@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
@@ -25,14 +25,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
+from riveredge import idempotency
+from riveredge.actor import Actor
 from riveredge.auth.principal import Principal
 from riveredge.authz import declare
 from riveredge.errors import (
     DomainError,
     ForbiddenError,
     PayloadTooLargeError,
+    PreconditionFailedError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
 )
@@ -138,8 +142,20 @@ class ApiRouter(Router):
         status_code: int = 200,
         permission_name: str | None = None,
         responses: dict[int, Any] | None = None,
+        idempotent: bool | None = None,
+        versioned: bool | None = None,
+        middlewares: list[Callable[..., Any]] | None = None,
         **kwargs: Any,
     ) -> Callable[[Any], Any]:
+        """Declare a route. `idempotent` (default: a POST answering 201 or 202 for a signed-in caller) replays
+        the first answer to a repeated ``Idempotency-Key``; `versioned` (default: PUT and DELETE) documents
+        ``If-Match``, which the route reads with :func:`expected_version`."""
+        if idempotent is None:
+            idempotent = method.upper() == "POST" and status_code in (201, 202) and permission != PUBLIC
+        if idempotent and permission == PUBLIC:
+            raise ValueError(f"{method} {rule}: an anonymous route has no caller to bind an Idempotency-Key to")
+        if versioned is None:
+            versioned = method.upper() in ("PUT", "DELETE")
         if permission not in (PUBLIC, AUTHENTICATED):
             declare(permission, permission_name or summary, platform_only=platform_only)
         description = f"Permission: `{permission}`" + (" (platform operators only)" if platform_only else "")
@@ -154,7 +170,13 @@ class ApiRouter(Router):
             status_code=status_code,
             responses={**_error_responses(), **(responses or {}), **_success_response(status_code, responses)},
             security=None if permission == PUBLIC else BEARER,
-            openapi_extensions={"x-permission": permission, "x-platform-only": platform_only},
+            openapi_extensions={
+                "x-permission": permission,
+                "x-platform-only": platform_only,
+                "x-idempotent": idempotent,
+                "x-versioned": versioned,
+            },
+            middlewares=[*(middlewares or []), *([_idempotency_middleware] if idempotent else [])],
             **kwargs,
         )
 
@@ -169,6 +191,91 @@ class ApiRouter(Router):
 
     def delete(self, rule: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return self.secure("DELETE", rule, *args, **kwargs)
+
+
+def actor_of(app: APIGatewayRestResolver | Router) -> Actor:
+    """The author of the changes the route being served makes."""
+    return Actor(current_principal(app), caller(app).request_id)
+
+
+def _if_match(app: APIGatewayRestResolver | Router) -> str | None:
+    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    value = headers.get("if-match")
+    return None if value is None or value.strip() == "*" else value.strip()
+
+
+VersionQuery = Annotated[int | None, Query(ge=0, description="The version you read (or send If-Match)")]
+
+
+def expected_version(app: APIGatewayRestResolver | Router, version: int | None = None) -> int | None:
+    """The version the caller read: `version` (from the body or ``?version=``) or the ``If-Match`` header.
+
+    None when the caller sent neither (the write then checks only the version it read itself). An If-Match
+    that names no version we ever issued, or one that disagrees with `version`, is stale: a 412.
+    """
+    header = _if_match(app)
+    if header is None:
+        return version
+    try:
+        named = int(header.removeprefix("W/").strip('"'))
+    except ValueError:
+        raise PreconditionFailedError("If-Match names no version of this object") from None
+    if version is not None and version != named:
+        raise PreconditionFailedError("If-Match and version name different versions")
+    return named
+
+
+def with_if_match[Body: BaseModel](app: APIGatewayRestResolver | Router, body: Body) -> Body:
+    """An update's body whose ``version`` is checked against If-Match (they must name the same version)."""
+    version = expected_version(app, getattr(body, "version", None))
+    return body.model_copy(update={"version": version}) if version is not None else body
+
+
+_SECRET_FIELDS = {"password", "new_password", "current_password", "secret"}
+
+
+def _without_secrets(value: Any) -> Any:
+    """The body as the idempotency record fingerprints it: no password goes into a stored hash."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in _SECRET_FIELDS}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+def _idempotency_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """The first answer to an ``Idempotency-Key`` again for a repeat (same caller, path and body); 422 when the
+    body differs, 409 while the first still runs. Failures are not stored: a repeat of a refused request runs."""
+    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    key = headers.get("idempotency-key")
+    if key is None:
+        return next_middleware(app)
+    event = app.current_event
+
+    def run() -> dict[str, Any]:
+        response = next_middleware(app)
+        return {
+            "status": response.status_code,
+            "content_type": response.content_type,
+            "headers": dict(response.headers),
+            "body": response.body,
+        }
+
+    body = event.body
+    stored = idempotency.once(
+        key,
+        operation=f"{event.http_method} {event.path}",
+        principal=current_principal(app).user_id,
+        payload=_without_secrets(event.json_body) if body else None,
+        action=run,
+        lambda_context=app.lambda_context,
+    )
+    return Response(
+        status_code=int(stored["status"]),
+        content_type=stored.get("content_type"),
+        body=stored.get("body"),
+        headers=stored.get("headers") or {},
+    )
 
 
 def created(body: BaseModel, location: str) -> Response[dict[str, Any]]:
@@ -357,7 +464,41 @@ def openapi_spec(app: APIGatewayRestResolver, title: str) -> dict[str, Any]:
             security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         )
     )
+    for path in spec.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict):
+                _document_headers(operation)
     return dict(spec)
+
+
+_HEADERS = {
+    "x-idempotent": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Repeat the request safely: the same key and body answer the first result again "
+        "(kept 24 hours); the same key with another body is a 422",
+        "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+    },
+    "x-versioned": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The version you read (or send `version`); a stale one is a 412 and nothing changes",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _document_headers(operation: dict[str, Any]) -> None:
+    """The headers the router applies to every route of a kind, in the operation's parameters."""
+    parameters = operation.setdefault("parameters", [])
+    named = {(p.get("in"), str(p.get("name", "")).lower()) for p in parameters}
+    for extension, header in _HEADERS.items():
+        if operation.get(extension) and ("header", str(header["name"]).lower()) not in named:
+            parameters.append(dict(header))
+    if not parameters:
+        del operation["parameters"]
 
 
 def api_function(
