@@ -7,6 +7,8 @@ PY313 ?= $(shell for c in $$(command -v python3.13) $$(ls -d $${PYENV_ROOT:-$$HO
 VENV := .venv
 TOOLS := .venv-tools
 PY := $(VENV)/bin/python
+# mypy finds every function's package (and the layer) without a list to keep: one folder each under functions/
+MYPYPATH := $(shell ls -d functions/*/ | tr '\n' ':')layers/platform
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help run test lint unit integration e2e bench build clean chromium
@@ -49,7 +51,7 @@ run: $(VENV)/.installed node_modules/.installed
 lint: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/platform/riveredge functions local_stack
+	MYPYPATH=$(MYPYPATH) $(VENV)/bin/mypy layers/platform/riveredge functions local_stack
 	$(TOOLS)/bin/cfn-lint template.yaml
 	$(TOOLS)/bin/sam validate --lint --region us-east-1
 	for f in statemachines/*.asl.json; do node_modules/.bin/asl-validator --no-arn-check --json-path "$$f" || exit 1; done
@@ -63,8 +65,13 @@ integration: $(VENV)/.installed
 e2e: $(VENV)/.installed node_modules/.installed chromium
 	$(PY) -m pytest tests/e2e -q
 
+# The e2e tests (a stack of their own, over HTTP) run beside the unit and integration tests: two cores, two
+# suites, one wall-clock wait. The e2e output is printed when both have finished.
 test: lint $(VENV)/.installed node_modules/.installed chromium
-	$(PY) -m pytest -q
+	@log=$$(mktemp); $(PY) -m pytest -q -p no:cacheprovider tests/e2e >$$log 2>&1 & e2e=$$!; \
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/integration; here=$$?; \
+	wait $$e2e; there=$$?; echo "-- tests/e2e --"; cat $$log; rm -f $$log; \
+	test $$here -eq 0 -a $$there -eq 0
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_kms import KMSClient
-    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
@@ -80,12 +79,7 @@ def s3() -> S3Client:
     return cast("S3Client", _session().create_client("s3", config=_CONFIG.merge(Config(signature_version="s3v4"))))
 
 
-@lru_cache(maxsize=1)
-def lambda_() -> LambdaClient:
-    return _client("lambda")  # type: ignore[no-any-return]
-
-
 def reset_clients() -> None:
     """Forget every cached client (the local stack and tests call this when endpoints change)."""
-    for getter in (dynamodb, kms, events, sesv2, sqs, stepfunctions, secretsmanager, s3, lambda_, _session):
+    for getter in (dynamodb, kms, events, sesv2, sqs, stepfunctions, secretsmanager, s3, _session):
         getter.cache_clear()
