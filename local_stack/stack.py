@@ -347,8 +347,11 @@ class LocalStack:
         return tenant
 
     def seed_demo(self, password: str) -> dict[str, Any]:
-        """The platform operator and the demo tenant `acme` with its admin."""
+        """The platform operator, the demo tenant `acme` with its admin, and every domain's sample data."""
         self.bootstrap_operator(password)
         operator = self.login("platform", OPERATOR_EMAIL, password)
         tenant = self.create_tenant(operator["access_token"], DEMO_TENANT, DEMO_ADMIN_EMAIL, password, "Acme Corp")
-        return {"operator": OPERATOR_EMAIL, "tenant": tenant, "admin": DEMO_ADMIN_EMAIL}
+        from local_stack.demo import seed_all
+
+        modules = seed_all(self, self.login(DEMO_TENANT, DEMO_ADMIN_EMAIL, password)["access_token"])
+        return {"operator": OPERATOR_EMAIL, "tenant": tenant, "admin": DEMO_ADMIN_EMAIL, "modules": modules}

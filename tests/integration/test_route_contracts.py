@@ -131,6 +131,22 @@ class World:
 
 
 # -- recipes: a real request for each route -------------------------------------------------
+def _domain_recipes(kind: str, world: World) -> dict[tuple[str, str], Callable[[], Call]]:
+    """The recipes of the domains that keep theirs in `tests/integration/contract_recipes/<domain>.py`: each
+    module has `creating(world)` and `versioned(world)`, answering dicts like the two below."""
+    import importlib
+    import pkgutil
+
+    from tests.integration import contract_recipes
+
+    found: dict[tuple[str, str], Callable[[], Call]] = {}
+    for module in sorted(m.name for m in pkgutil.iter_modules(contract_recipes.__path__)):
+        recipes = getattr(importlib.import_module(f"{contract_recipes.__name__}.{module}"), kind)(world)
+        assert not set(recipes) & set(found), f"{module} repeats a recipe"
+        found.update(recipes)
+    return found
+
+
 def _creating_recipes(world: World) -> dict[tuple[str, str], Callable[[], Call]]:
     def tenant() -> Call:
         code = world.code("ct")
@@ -172,6 +188,7 @@ def _creating_recipes(world: World) -> dict[tuple[str, str], Callable[[], Call]]
         ("POST", "/api/positions"): position,
         ("POST", "/api/invitations"): invitation,
         ("POST", "/api/users/imports"): workbook,
+        **_domain_recipes("creating", world),
     }
 
 
@@ -290,6 +307,7 @@ def _versioned_recipes(world: World) -> dict[tuple[str, str], Callable[[], Call]
         ("POST", "/api/tenants/{tenant_id}/suspend"): tenant("suspend"),
         ("POST", "/api/tenants/{tenant_id}/resume"): tenant("resume"),
         ("POST", "/api/tenants/{tenant_id}/retry-onboarding"): tenant("retry-onboarding"),
+        **_domain_recipes("versioned", world),
     }
 
 
