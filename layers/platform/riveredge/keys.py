@@ -33,6 +33,8 @@ idempotency record    <scope>IDEMPOTENCY             <function>#<hash>
 outbox event          <scope>OUTBOX                  <ulid>
 mail delivery         <scope>MAIL_DELIVERY           <ulid>
 mail suppression      <scope>MAIL_SUPPRESSION        <email, lower case>
+config stamp          <scope>CONFIG_STAMP            <kind>
+site settings         <scope>SITE                    SETTINGS
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -217,3 +219,17 @@ def mail_delivery(scope: Scope, delivery_id: str) -> Key:
 
 def mail_suppression(scope: Scope, email: str) -> Key:
     return Key(collection(scope, "MAIL_SUPPRESSION"), email.lower())
+
+
+# -- configuration --------------------------------------------------------------------
+def config_stamps(scope: Scope) -> str:
+    """The partition of the scope's configuration stamps (one item per kind: one Query reads them all)."""
+    return collection(scope, "CONFIG_STAMP")
+
+
+def config_stamp(scope: Scope, kind: str) -> Key:
+    return Key(config_stamps(scope), kind)
+
+
+def site_settings(scope: Scope) -> Key:
+    return Key(collection(scope, "SITE"), "SETTINGS")

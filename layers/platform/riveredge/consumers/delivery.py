@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as ModelError
 
-from riveredge import aws, keys
+from riveredge import aws, config_cache, keys
 from riveredge.idempotency import EventInProgress, once_per_event
 from riveredge.observability import bind_event, logger
 from riveredge.scope import PLATFORM, Scope, use_scope
@@ -106,7 +106,7 @@ def handle(delivery: Delivery, action: Callable[[], Any], *, lambda_context: Any
         correlation_id=delivery.correlation_id,
         source=delivery.source,
     )
-    with use_scope(delivery.scope):
+    with use_scope(delivery.scope), config_cache.request():
         try:
             return once_per_event(delivery.event_id, action, lambda_context=lambda_context)
         except EventInProgress as error:

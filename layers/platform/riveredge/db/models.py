@@ -457,3 +457,31 @@ class LoginThrottle(TableModel, discriminator="login_throttle"):
 
 class KnownLoginAddress(TableModel, discriminator="known_login_address"):
     """A client IP an address signed in from lately (until its TTL): the address's slow-down spares it."""
+
+
+class ConfigStamp(TableModel, discriminator="config_stamp"):
+    """How many times one kind of a scope's configuration changed (see :mod:`riveredge.config_cache`)."""
+
+    value = NumberAttribute(default=0)
+
+    @classmethod
+    def new(cls, scope: Scope, kind: str) -> ConfigStamp:
+        key = keys.config_stamp(scope, kind)
+        return cls(key.pk, key.sk)
+
+
+class SiteSettings(TableModel, discriminator="site_settings"):
+    """A tenant's site settings: one document (see :mod:`riveredge.site` for its fields and defaults)."""
+
+    settings = JSONAttribute(null=True)
+
+    noun: ClassVar[str] = "site settings"
+    id_attribute: ClassVar[str] = "sk"
+
+    def snapshot(self) -> dict[str, Any]:
+        return dict(self.settings or {})
+
+    @classmethod
+    def new(cls, scope: Scope, settings: dict[str, Any] | None = None) -> SiteSettings:
+        key = keys.site_settings(scope)
+        return cls(key.pk, key.sk, settings=settings or {})

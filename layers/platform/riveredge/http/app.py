@@ -28,7 +28,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from riveredge import idempotency
+from riveredge import config_cache, idempotency
 from riveredge.actor import Actor
 from riveredge.auth.principal import Principal
 from riveredge.authz import declare
@@ -399,9 +399,10 @@ def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMidd
         request_id=_request_id(app),
     )
     if principal is None:
-        return next_middleware(app)
+        with config_cache.request():
+            return next_middleware(app)
     app.append_context(principal=principal)
-    with use_scope(principal.scope):
+    with use_scope(principal.scope), config_cache.request():
         return next_middleware(app)
 
 

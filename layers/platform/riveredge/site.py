@@ -1,0 +1,53 @@
+"""A tenant's site settings as the other modules read them: time zone, default language, branding.
+
+The settings are one document per tenant (``<scope>SITE`` / ``SETTINGS``), changed through the site
+function's routes (each change bumps the ``site`` stamp of :mod:`riveredge.config_cache`), and read here
+from the per-container cache: a code rule's date tokens, a template's dates and the i18n fallback cost
+no read of their own once the request has checked its stamps.
+
+A tenant that never saved its settings has :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from riveredge import config_cache, keys
+from riveredge.db.models import SiteSettings
+from riveredge.scope import Scope
+
+KIND = "site"
+SYSTEM_LANGUAGE = "en-US"  # the language of the platform itself (problem titles, the fallback bundle)
+SHIPPED_LANGUAGES = ("zh-CN", "en-US")
+
+DEFAULTS: dict[str, Any] = {
+    "system_name": "RiverEdge",
+    "logo_key": None,
+    "favicon_key": None,
+    "primary_color": "#1677ff",
+    "login_title": None,
+    "login_subtitle": None,
+    "login_footer": None,
+    "default_language": SYSTEM_LANGUAGE,
+    "time_zone": "UTC",
+}
+
+
+def _load(scope: Scope) -> dict[str, Any]:
+    stored = SiteSettings.find(keys.site_settings(scope))
+    return {**DEFAULTS, **((stored.settings or {}) if stored else {})}
+
+
+def settings(scope: Scope) -> dict[str, Any]:
+    """The scope's site settings, defaults filled in (a copy: change it freely)."""
+    return dict(config_cache.cached(scope, KIND, "settings", lambda: _load(scope)))
+
+
+def time_zone(scope: Scope) -> str:
+    """The IANA time zone the tenant's dates are shown and counted in (``UTC`` unless set)."""
+    return str(settings(scope)["time_zone"] or "UTC")
+
+
+def default_language(scope: Scope) -> str:
+    """The tenant's default language (a BCP 47 tag such as ``zh-CN``)."""
+    return str(settings(scope)["default_language"] or SYSTEM_LANGUAGE)
