@@ -1,4 +1,4 @@
-"""Verify the bearer token, check the session and the tenant, resolve permissions.
+"""Verify the bearer token, check the session and the tenant, resolve permissions and the apps that are off.
 
 One BatchGetItem per request (session, tenant, user and the role index). The
 policy allows the whole stage, so API Gateway may cache the result for the
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from riveredge import apps
 from riveredge.auth.principal import Principal
 from riveredge.auth.tokens import verify_access_token
 from riveredge.authz import effective_permissions, role_index
@@ -56,7 +57,8 @@ def authorize(headers: dict[str, str] | None) -> Principal:
     data_scope = DataScope.resolve(
         roles, role_ids, department_id=user.department_id, department_path=user.department_path
     )
-    return Principal(scope.tenant_id, user_id, session_id, permissions, data_scope, user.department_id)
+    apps_off = apps.off_for(found.tenant.tier, found.tenant.disabled_apps) if found.tenant else frozenset()
+    return Principal(scope.tenant_id, user_id, session_id, permissions, data_scope, user.department_id, apps_off)
 
 
 def _policy(principal_id: str, effect: str, method_arn: str, context: dict[str, str] | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from riveredge import apps
 from riveredge.actor import Actor
 from riveredge.authz import grants
 from riveredge.clock import new_id
@@ -179,14 +180,17 @@ def tree(actor: Actor) -> list[Node]:
 
 
 def my_menu(actor: Actor) -> list[Node]:
-    """What the caller may see of the tree (one Query)."""
+    """What the caller may see of the tree (one Query): no menu of an app the tenant has switched off."""
     held = actor.principal.permissions
+    off = actor.principal.apps_off
 
     def shown(item: MenuItem) -> bool:
+        app = apps.of_route(item.path)
         return (
             bool(item.visible)
             and item.status == "active"
             and (item.permission is None or grants(held, item.permission))
+            and (app is None or app.code not in off)
         )
 
     return build_tree(repository.tree(actor.principal.scope), shown, drop_empty_directories=True)

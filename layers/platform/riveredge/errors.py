@@ -47,6 +47,17 @@ class ForbiddenError(DomainError):
     title = "Permission denied"
 
 
+class AppDisabledError(ForbiddenError):
+    """A route of an app the caller's organisation has switched off (or its tier does not offer)."""
+
+    type = "/problems/app-disabled"
+    title = "App disabled"
+
+    def __init__(self, app: str, name: str) -> None:
+        super().__init__(f"the app '{name}' ({app}) is switched off for your organisation")
+        self.app = app
+
+
 class NotFoundError(DomainError):
     status = 404
     type = "/problems/not-found"

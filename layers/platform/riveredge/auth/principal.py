@@ -21,6 +21,7 @@ class Principal:
     permissions: frozenset[str]
     data_scope: DataScope = field(default_factory=lambda: DataScope(own=True))
     department_id: str | None = None
+    apps_off: frozenset[str] = frozenset()  # the apps switched off for the caller's tenant (riveredge.apps)
 
     @property
     def scope(self) -> Scope:
@@ -42,6 +43,7 @@ class Principal:
             "permissions": " ".join(sorted(self.permissions)),
             "data_scope": self.data_scope.to_json(),
             "department_id": self.department_id or "",
+            "apps_off": " ".join(sorted(self.apps_off)),
         }
 
     @classmethod
@@ -56,4 +58,5 @@ class Principal:
             permissions=frozenset(str(context.get("permissions", "")).split()),
             data_scope=DataScope.from_json(context.get("data_scope")),
             department_id=str(context.get("department_id") or "") or None,
+            apps_off=frozenset(str(context.get("apps_off") or "").split()),
         )

@@ -33,6 +33,7 @@ class Tenant(TableModel, discriminator="tenant"):
     onboarding_attempt = NumberAttribute(null=True)  # the workflow run that onboards it (1, then each retry)
     password_policy = JSONAttribute(null=True)
     quotas = JSONAttribute(null=True)
+    disabled_apps = UnicodeSetAttribute(null=True)  # the apps its admins switched off (riveredge.apps)
 
     noun: ClassVar[str] = "tenant"
     id_attribute: ClassVar[str] = "tenant_id"

@@ -30,9 +30,11 @@ from pydantic import BaseModel
 
 from riveredge import config_cache, idempotency
 from riveredge.actor import Actor
+from riveredge.apps import App, app_of_path
 from riveredge.auth.principal import Principal
 from riveredge.authz import declare
 from riveredge.errors import (
+    AppDisabledError,
     DomainError,
     ForbiddenError,
     PayloadTooLargeError,
@@ -109,6 +111,7 @@ class RouteRule:
 
     permission: str
     platform_only: bool = False
+    app: App | None = None  # the app the route belongs to (refused while the caller's tenant has it off)
 
     def refusal(self, principal: Principal | None) -> DomainError | None:
         """Why `principal` may not call the route (None: it may)."""
@@ -118,6 +121,8 @@ class RouteRule:
             return UnauthorizedError("authentication is required")
         if self.platform_only and not principal.is_platform:
             return ForbiddenError("only platform operators may do this")
+        if self.app is not None and self.app.code in principal.apps_off:
+            return AppDisabledError(self.app.code, self.app.name)
         if self.permission != AUTHENTICATED and not principal.can(self.permission):
             return ForbiddenError(f"permission {self.permission} is required")
         return None
@@ -160,7 +165,7 @@ class ApiRouter(Router):
             declare(permission, permission_name or summary, platform_only=platform_only)
         description = f"Permission: `{permission}`" + (" (platform operators only)" if platform_only else "")
         resource = re.sub(r"<(\w+)>", r"{\1}", rule)  # API Gateway's form of the path
-        self.rules[(method.upper(), resource)] = RouteRule(permission, platform_only)
+        self.rules[(method.upper(), resource)] = RouteRule(permission, platform_only, app_of_path(resource))
         return self.route(
             rule,
             method,

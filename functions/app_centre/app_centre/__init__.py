@@ -1,0 +1,1 @@
+"""App centre: the platform's apps, and which of them a tenant has switched on or off."""

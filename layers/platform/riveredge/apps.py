@@ -1,0 +1,183 @@
+"""The platform's apps (modules) and which of them a tenant has switched off.
+
+An app is a product module as a tenant's admin sees it in the app centre: a name, an icon, the front-end
+route its pages live under, the permissions its pages need, and the API paths it serves. A tenant enables
+or disables apps (``Tenant.disabled_apps``); its tier may not offer some at all (:attr:`App.tiers`). Core
+apps (sign-in, accounts, roles, settings, the app centre itself) cannot be switched off.
+
+The check costs no DynamoDB call: the authorizer reads the tenant item anyway, puts the apps that are off
+into the principal (:func:`off_for`), and the router refuses a route of an app that is off with a 403
+naming the app (:func:`app_of_path`). ``/api/menus/mine`` drops the menus under an off app's route.
+
+A later module adds its app here: one :class:`App` line with its API path prefixes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ALL_TIERS = frozenset({"free", "standard", "enterprise"})
+PAID_TIERS = frozenset({"standard", "enterprise"})
+
+
+@dataclass(frozen=True)
+class App:
+    code: str
+    name: str
+    icon: str
+    route: str  # the front-end route its pages live under (menus under it belong to the app)
+    description: str
+    permissions: tuple[str, ...]  # what its pages need (any one of them shows the app's entry)
+    paths: tuple[str, ...]  # the API path prefixes it serves
+    core: bool = False  # cannot be switched off
+    tiers: frozenset[str] = ALL_TIERS  # the tiers that offer it
+
+
+APPS: tuple[App, ...] = (
+    App(
+        "accounts",
+        "Accounts",
+        "user",
+        "/system/users",
+        "People of the organisation, invitations, imports and exports",
+        ("user.view",),
+        ("/api/users", "/api/invitations", "/api/jobs"),
+        core=True,
+    ),
+    App(
+        "access",
+        "Roles and menus",
+        "safety",
+        "/system/access",
+        "Roles, permissions, data scopes and the menu tree",
+        ("role.view", "menu.view"),
+        ("/api/roles", "/api/permissions", "/api/menus"),
+        core=True,
+    ),
+    App(
+        "organisation",
+        "Organisation",
+        "apartment",
+        "/system/organisation",
+        "The department tree and positions",
+        ("department.view", "position.view"),
+        ("/api/departments", "/api/positions"),
+    ),
+    App(
+        "monitoring",
+        "Sessions and logs",
+        "monitor",
+        "/system/monitoring",
+        "Online users, sessions and sign-in logs",
+        ("session.view",),
+        ("/api/online-users", "/api/sessions", "/api/login-logs"),
+    ),
+    App(
+        "dictionaries",
+        "Data dictionaries",
+        "book",
+        "/config/dictionaries",
+        "Dictionary types and their items for every form",
+        ("dictionary.view",),
+        ("/api/dictionaries",),
+    ),
+    App(
+        "parameters",
+        "System parameters",
+        "setting",
+        "/config/parameters",
+        "Typed settings of the organisation",
+        ("parameter.view",),
+        ("/api/parameters",),
+    ),
+    App(
+        "code_rules",
+        "Code rules",
+        "number",
+        "/config/code-rules",
+        "Numbering patterns for documents",
+        ("code_rule.view",),
+        ("/api/code-rules",),
+    ),
+    App(
+        "custom_fields",
+        "Custom fields",
+        "form",
+        "/config/custom-fields",
+        "Extra fields on accounts, departments and later entities",
+        ("custom_field.view",),
+        ("/api/custom-fields",),
+        tiers=PAID_TIERS,
+    ),
+    App(
+        "site",
+        "Site settings",
+        "global",
+        "/config/site",
+        "Branding, login page, time zone, password policy and session length",
+        ("site.view",),
+        ("/api/site-settings",),
+        core=True,
+    ),
+    App(
+        "languages",
+        "Languages",
+        "translation",
+        "/config/languages",
+        "Languages and translation bundles",
+        ("language.view",),
+        ("/api/languages",),
+    ),
+    App(
+        "integrations",
+        "Integrations",
+        "api",
+        "/config/integrations",
+        "OAuth 2, API and webhook connections",
+        ("integration.view",),
+        ("/api/integrations",),
+        tiers=PAID_TIERS,
+    ),
+    App(
+        "apps",
+        "App centre",
+        "appstore",
+        "/config/apps",
+        "Switch the organisation's apps on and off",
+        ("app.view",),
+        ("/api/apps",),
+        core=True,
+    ),
+)
+
+BY_CODE = {app.code: app for app in APPS}
+_BY_PATH = sorted(((prefix, app) for app in APPS for prefix in app.paths), key=lambda pair: -len(pair[0]))
+
+
+def app_of_path(path: str) -> App | None:
+    """The app that serves an API path (a route's resource, e.g. ``/api/dictionaries/{type}``), if any."""
+    for prefix, app in _BY_PATH:
+        if path == prefix or path.startswith(prefix + "/"):
+            return app
+    return None
+
+
+def offered(app: App, tier: str | None) -> bool:
+    return app.core or (tier or "standard") in app.tiers
+
+
+def off_for(tier: str | None, disabled: Iterable[str] | None) -> frozenset[str]:
+    """The codes of the apps that are off for a tenant of `tier` that disabled `disabled` (core apps never)."""
+    switched_off = set(disabled or ())
+    return frozenset(app.code for app in APPS if not app.core and (app.code in switched_off or not offered(app, tier)))
+
+
+def of_route(route: str | None) -> App | None:
+    """The app whose front-end route a menu's route lies under."""
+    if not route:
+        return None
+    for app in APPS:
+        if route == app.route or route.startswith(app.route + "/"):
+            return app
+    return None
