@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from riveredge import keys
+from riveredge import apps, keys
 from riveredge.db.models import OperationLogEntry, OutboxEvent
 from riveredge.scope import Scope, use_scope
 
@@ -80,6 +80,10 @@ def test_a_switched_off_app_refuses_its_routes_and_hides_its_menus(
         assert "'Organisation' (organisation)" in refused.json()["detail"]
     # And its menus are gone from the caller's menu, the others stay
     assert "Departments" not in _mine(stack, token) and "Roles" in _mine(stack, token)
+    # And work off the request path sees it too
+    with use_scope(Scope(fresh_tenant.id)) as scope:
+        assert not apps.enabled_for(scope, "organisation")
+        assert apps.enabled_for(scope, "access")
     # And another tenant is not touched
     assert stack.request("GET", "/api/departments", token=globex.admin_token).status == 200
     assert _apps(stack, globex.admin_token)["organisation"]["enabled"] is True

@@ -16,6 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from riveredge import keys
+from riveredge.db.models import Tenant
+
+if TYPE_CHECKING:
+    from riveredge.auth.principal import Principal
+    from riveredge.scope import Scope
 
 ALL_TIERS = frozenset({"free", "standard", "enterprise"})
 PAID_TIERS = frozenset({"standard", "enterprise"})
@@ -181,3 +189,19 @@ def of_route(route: str | None) -> App | None:
         if route == app.route or route.startswith(app.route + "/"):
             return app
     return None
+
+
+def enabled(principal: Principal, code: str) -> bool:
+    """Whether the caller's tenant has the app `code` on (free: the authorizer resolved it)."""
+    return code not in principal.apps_off
+
+
+def enabled_for(scope: Scope, code: str) -> bool:
+    """Whether `scope`'s tenant has the app `code` on, for work off the request path (one GetItem).
+
+    A consumer of an app that is off (a scheduled job, a rule action) skips its work with this.
+    """
+    if scope.is_platform:
+        return True
+    tenant = Tenant.find(keys.tenant(scope.tenant_id))
+    return tenant is not None and code not in off_for(tenant.tier, tenant.disabled_apps)
