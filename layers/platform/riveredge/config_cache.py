@@ -87,7 +87,8 @@ def cached[T](scope: Scope, kind: str, name: str, load: Callable[[], T]) -> T:
 def bump(c: Change, kind: str, scope: Scope | None = None) -> None:
     """Move `kind`'s stamp in the change's transaction: every container loads that kind again."""
     stamp = ConfigStamp.new(scope or c.author.scope, kind)
-    c.update(stamp, [ConfigStamp.value.add(1)], versioned=False)
+    # the update may create the item: it sets the discriminator too, or a Query of ConfigStamp would skip it
+    c.update(stamp, [ConfigStamp.value.add(1), ConfigStamp.entity.set(ConfigStamp)], versioned=False)
 
 
 def forget() -> None:

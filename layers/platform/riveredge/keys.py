@@ -35,6 +35,9 @@ mail delivery         <scope>MAIL_DELIVERY           <ulid>
 mail suppression      <scope>MAIL_SUPPRESSION        <email, lower case>
 config stamp          <scope>CONFIG_STAMP            <kind>
 site settings         <scope>SITE                    SETTINGS
+dictionary type       <scope>DICT                    <type code>
+dictionary item       <scope>DICT_ITEM#<type code>   <item code>
+parameter             <scope>PARAM                   <key>
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -233,3 +236,29 @@ def config_stamp(scope: Scope, kind: str) -> Key:
 
 def site_settings(scope: Scope) -> Key:
     return Key(collection(scope, "SITE"), "SETTINGS")
+
+
+# -- configuration: dictionaries and parameters ---------------------------------------
+def dictionary_types(scope: Scope) -> str:
+    return collection(scope, "DICT")
+
+
+def dictionary_type(scope: Scope, code: str) -> Key:
+    return Key(dictionary_types(scope), code)
+
+
+def dictionary_items(scope: Scope, type_code: str) -> str:
+    """The partition of one type's items: the whole list is one Query."""
+    return collection(scope, f"DICT_ITEM#{type_code}")
+
+
+def dictionary_item(scope: Scope, type_code: str, code: str) -> Key:
+    return Key(dictionary_items(scope, type_code), code)
+
+
+def parameters(scope: Scope) -> str:
+    return collection(scope, "PARAM")
+
+
+def parameter(scope: Scope, key: str) -> Key:
+    return Key(parameters(scope), key)

@@ -275,3 +275,10 @@ def change(
                 )
     except TransactWriteError as error:
         raise current.refusal(error) from error
+
+
+def expect_version(item: TableModel, expected: int | None) -> None:
+    """Refuse (412) a change the caller asked for on a version other than the one just read."""
+    current = int(item.version or 0)
+    if expected is not None and expected != current:
+        raise PreconditionFailedError(f"the {item.noun} is at version {current}, not {expected}")

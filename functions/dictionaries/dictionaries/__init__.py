@@ -1,0 +1,1 @@
+"""Dictionaries and system parameters: the configuration every form and module reads."""

@@ -1,0 +1,104 @@
+"""A tenant's configuration items: dictionary types and items, system parameters.
+
+Read through :mod:`riveredge.dictionaries` and :mod:`riveredge.parameters` (cached per container);
+written by the dictionaries function through the one write path, each change bumping its kind's stamp.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+
+from riveredge import keys
+from riveredge.db.base import TableModel
+from riveredge.scope import Scope
+
+
+class DictionaryType(TableModel, discriminator="dictionary_type"):
+    """A tenant's own dictionary type (the system ones live in :data:`riveredge.dictionaries.SYSTEM`)."""
+
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    enabled = BooleanAttribute(default=True)
+
+    noun: ClassVar[str] = "dictionary"
+    id_attribute: ClassVar[str] = "code"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "description": self.description, "enabled": self.enabled}
+
+    @classmethod
+    def new(cls, scope: Scope, code: str, **attributes: Any) -> DictionaryType:
+        key = keys.dictionary_type(scope, code)
+        return cls(key.pk, key.sk, code=code, **attributes)
+
+
+class DictionaryItem(TableModel, discriminator="dictionary_item"):
+    """One item of a dictionary type; `parent` names another item of the same type (cascading lists)."""
+
+    type_code = UnicodeAttribute()
+    code = UnicodeAttribute()
+    label = UnicodeAttribute()
+    value = UnicodeAttribute()
+    order = NumberAttribute(default=0)
+    enabled = BooleanAttribute(default=True)
+    translations = JSONAttribute(null=True)  # language code -> label
+    parent = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "dictionary item"
+    id_attribute: ClassVar[str] = "code"
+
+    @property
+    def object_id(self) -> str:
+        return f"{self.type_code}/{self.code}"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "type": self.type_code,
+            "code": self.code,
+            "label": self.label,
+            "value": self.value,
+            "order": int(self.order or 0),
+            "enabled": self.enabled,
+            "translations": dict(self.translations or {}),
+            "parent": self.parent,
+        }
+
+    @classmethod
+    def new(cls, scope: Scope, type_code: str, code: str, **attributes: Any) -> DictionaryItem:
+        key = keys.dictionary_item(scope, type_code, code)
+        return cls(key.pk, key.sk, type_code=type_code, code=code, **attributes)
+
+
+class Parameter(TableModel, discriminator="parameter"):
+    """A typed system parameter: `value` is JSON of its `type`; `json_schema` constrains a json one."""
+
+    key = UnicodeAttribute()
+    type = UnicodeAttribute()  # string | number | boolean | json
+    value = JSONAttribute(null=True)
+    description = UnicodeAttribute(null=True)
+    editable = BooleanAttribute(default=True)
+    secret = BooleanAttribute(default=False)
+    json_schema = JSONAttribute(null=True)
+
+    noun: ClassVar[str] = "parameter"
+    id_attribute: ClassVar[str] = "key"
+
+    def snapshot(self) -> dict[str, Any]:
+        """The parameter as the operation log shows it: a secret one's value never."""
+        return {
+            "key": self.key,
+            "type": self.type,
+            "value": "[redacted]" if self.secret else self.value,
+            "description": self.description,
+            "editable": self.editable,
+            "secret": self.secret,
+            "json_schema": self.json_schema,
+        }
+
+    @classmethod
+    def new(cls, scope: Scope, key: str, **attributes: Any) -> Parameter:
+        item_key = keys.parameter(scope, key)
+        return cls(item_key.pk, item_key.sk, key=key, **attributes)
