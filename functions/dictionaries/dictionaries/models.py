@@ -192,7 +192,7 @@ class ParameterDocument(RequestModel):
     parameters: list[ParameterExport] = Field(max_length=90)
 
 
-class ImportResponse(ResponseModel):
+class ParameterImportResponse(ResponseModel):
     created: int
     updated: int
     unchanged: int

@@ -16,10 +16,10 @@ from dictionaries.models import (
     CreateParameterRequest,
     DictionaryListResponse,
     DictionaryResponse,
-    ImportResponse,
     ItemListResponse,
     ItemResponse,
     ParameterDocument,
+    ParameterImportResponse,
     ParameterListResponse,
     ParameterResponse,
     UpdateDictionaryRequest,
@@ -213,7 +213,7 @@ def export_parameters() -> ParameterDocument:
     permission_name="Import system parameters",
     summary="Create and update parameters from an exported document, in one transaction (all or nothing)",
 )
-def import_parameters(body: ParameterDocument) -> ImportResponse:
+def import_parameters(body: ParameterDocument) -> ParameterImportResponse:
     return service.import_document(actor_of(parameters_router), body)
 
 

@@ -25,9 +25,9 @@ from dictionaries.models import (
     CreateDictionaryRequest,
     CreateItemRequest,
     CreateParameterRequest,
-    ImportResponse,
     ParameterDocument,
     ParameterExport,
+    ParameterImportResponse,
     ParameterResponse,
     UpdateDictionaryRequest,
     UpdateItemRequest,
@@ -319,7 +319,7 @@ def _import_problem(given: ParameterExport, existing: Parameter | None, value: A
     return parameters.problem(given.type, value, given.json_schema)
 
 
-def import_document(actor: Actor, document: ParameterDocument) -> ImportResponse:
+def import_document(actor: Actor, document: ParameterDocument) -> ParameterImportResponse:
     """Create the parameters the document adds and update those it changes: all in one transaction.
 
     A secret parameter exported without its value keeps the value it has.
@@ -360,4 +360,4 @@ def import_document(actor: Actor, document: ParameterDocument) -> ImportResponse
     if created or changed:
         repository.save_parameters(actor, "parameter.import", created, changed)
     unchanged = len(document.parameters) - len(created) - len(changed)
-    return ImportResponse(created=len(created), updated=len(changed), unchanged=unchanged)
+    return ParameterImportResponse(created=len(created), updated=len(changed), unchanged=unchanged)

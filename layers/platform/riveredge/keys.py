@@ -38,6 +38,8 @@ site settings         <scope>SITE                    SETTINGS
 dictionary type       <scope>DICT                    <type code>
 dictionary item       <scope>DICT_ITEM#<type code>   <item code>
 parameter             <scope>PARAM                   <key>
+language              <scope>LANGUAGE                <code>
+translation bundle    <scope>I18N_BUNDLE             <language code>
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -262,3 +264,17 @@ def parameters(scope: Scope) -> str:
 
 def parameter(scope: Scope, key: str) -> Key:
     return Key(parameters(scope), key)
+
+
+# -- configuration: languages ---------------------------------------------------------------
+def languages(scope: Scope) -> str:
+    return collection(scope, "LANGUAGE")
+
+
+def language(scope: Scope, code: str) -> Key:
+    return Key(languages(scope), code)
+
+
+def translation_bundle(scope: Scope, language_code: str) -> Key:
+    """A tenant's own keys of one language: one item, apart from the languages' list."""
+    return Key(collection(scope, "I18N_BUNDLE"), language_code)

@@ -14,11 +14,10 @@ from typing import Any
 
 from riveredge import config_cache, keys
 from riveredge.db.models import SiteSettings
+from riveredge.i18n import SYSTEM_LANGUAGE
 from riveredge.scope import Scope
 
 KIND = "site"
-SYSTEM_LANGUAGE = "en-US"  # the language of the platform itself (problem titles, the fallback bundle)
-SHIPPED_LANGUAGES = ("zh-CN", "en-US")
 
 DEFAULTS: dict[str, Any] = {
     "system_name": "RiverEdge",

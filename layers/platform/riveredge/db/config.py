@@ -1,4 +1,4 @@
-"""A tenant's configuration items: dictionary types and items, system parameters.
+"""A tenant's configuration items: dictionary types and items, system parameters, languages.
 
 Read through :mod:`riveredge.dictionaries` and :mod:`riveredge.parameters` (cached per container);
 written by the dictionaries function through the one write path, each change bumping its kind's stamp.
@@ -102,3 +102,41 @@ class Parameter(TableModel, discriminator="parameter"):
     def new(cls, scope: Scope, key: str, **attributes: Any) -> Parameter:
         item_key = keys.parameter(scope, key)
         return cls(item_key.pk, item_key.sk, key=key, **attributes)
+
+
+class Language(TableModel, discriminator="language"):
+    """A language of a tenant: one of its own, or a shipped one it renamed or switched off."""
+
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+
+    noun: ClassVar[str] = "language"
+    id_attribute: ClassVar[str] = "code"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "enabled": self.enabled}
+
+    @classmethod
+    def new(cls, scope: Scope, code: str, **attributes: Any) -> Language:
+        key = keys.language(scope, code)
+        return cls(key.pk, key.sk, code=code, **attributes)
+
+
+class TranslationBundle(TableModel, discriminator="translation_bundle"):
+    """A tenant's own keys of one language (key -> text), over the shipped bundle of that language."""
+
+    language = UnicodeAttribute()
+    translations = JSONAttribute(null=True)
+
+    noun: ClassVar[str] = "translations"
+    id_attribute: ClassVar[str] = "language"
+
+    def snapshot(self) -> dict[str, Any]:
+        """The bundle as the operation log shows it: its size, not its thousands of texts."""
+        return {"language": self.language, "keys": len(self.translations or {})}
+
+    @classmethod
+    def new(cls, scope: Scope, language: str, **attributes: Any) -> TranslationBundle:
+        key = keys.translation_bundle(scope, language)
+        return cls(key.pk, key.sk, language=language, **attributes)

@@ -43,6 +43,7 @@ from riveredge.errors import (
     UnsupportedMediaTypeError,
 )
 from riveredge.http import problems
+from riveredge.i18n import use_request_language
 from riveredge.observability import bind_request, logger
 from riveredge.scope import use_scope
 from riveredge.settings import get_settings
@@ -387,11 +388,13 @@ class RiverEdgeResolver(APIGatewayRestResolver):
         return rule.refusal(Principal.from_context(context))
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        refusal = self.gate(dict(event))
-        if refusal is not None:
-            request_id = (event.get("requestContext") or {}).get("requestId")
-            return _proxy(problems.from_domain_error(refusal, request_id))
-        return super().resolve(event, context)
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        with use_request_language(headers.get("accept-language")):  # problem titles in the caller's language
+            refusal = self.gate(dict(event))
+            if refusal is not None:
+                request_id = (event.get("requestContext") or {}).get("requestId")
+                return _proxy(problems.from_domain_error(refusal, request_id))
+            return super().resolve(event, context)
 
 
 def _principal_middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from riveredge.errors import BadRequestError, DomainError, FieldProblem, ThrottledError
+from riveredge.i18n import problem_title
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -28,12 +29,15 @@ def problem(
     request_id: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
+    """A problem answer; its title in the caller's Accept-Language where a shipped bundle translates it."""
+    title, language = problem_title(type_, title)
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
     if request_id:
         body["request_id"] = request_id
-    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers or {})
+    headers = {"Content-Language": language, "Vary": "Accept-Language", **(headers or {})}
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
 
 
 def from_domain_error(error: DomainError, request_id: str | None) -> Response[str]:

@@ -1,0 +1,1 @@
+"""Languages and translation bundles, and the resolved bundle every front end loads."""
