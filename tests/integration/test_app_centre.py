@@ -150,6 +150,9 @@ def test_a_tier_that_does_not_offer_an_app_keeps_it_off(stack: LocalStack, opera
     assert apps["organisation"]["enabled"] is True
     refused = _switch(stack, free.admin_token, "integrations", True)
     assert refused.status == 409 and "free tier" in refused.json()["detail"]
+    # And the app's routes answer 403 naming it
+    gated = stack.request("GET", "/api/integrations", token=free.admin_token)
+    assert gated.status == 403 and gated.json()["type"] == "/problems/app-disabled"
 
 
 def test_the_app_check_costs_no_dynamodb_call(stack: LocalStack, fresh_tenant: TenantFixture) -> None:

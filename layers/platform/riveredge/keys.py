@@ -40,6 +40,8 @@ dictionary item       <scope>DICT_ITEM#<type code>   <item code>
 parameter             <scope>PARAM                   <key>
 language              <scope>LANGUAGE                <code>
 translation bundle    <scope>I18N_BUNDLE             <language code>
+integration           <scope>INTEGRATION             <iid>
+outbound allow-list   <scope>OUTBOUND                ALLOW_LIST
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -278,3 +280,16 @@ def language(scope: Scope, code: str) -> Key:
 def translation_bundle(scope: Scope, language_code: str) -> Key:
     """A tenant's own keys of one language: one item, apart from the languages' list."""
     return Key(collection(scope, "I18N_BUNDLE"), language_code)
+
+
+# -- configuration: integrations -------------------------------------------------------------
+def integration(scope: Scope, integration_id: str) -> Key:
+    return Key(collection(scope, "INTEGRATION"), integration_id)
+
+
+def integrations(scope: Scope) -> str:
+    return collection(scope, "INTEGRATION")
+
+
+def outbound_allow_list(scope: Scope) -> Key:
+    return Key(collection(scope, "OUTBOUND"), "ALLOW_LIST")

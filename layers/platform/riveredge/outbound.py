@@ -8,6 +8,9 @@ metadata service, at the Lambda runtime API on loopback, or at a private network
     `Target` (scheme, host, port, path and query, addresses). Raises `ValidationError` naming
     `field` (a 422 for routes) when the URL or any of its addresses is refused.
 
+`check_url_shape(url, *, allow_hosts=frozenset(), field="url") -> None`
+    The checks that need no DNS, for a URL being saved (an IP literal in any form, localhost).
+
 `request(method, url, *, headers=None, body=None, allow_hosts=frozenset(), resolver=None, field="url",
 connect_timeout=3.0, read_timeout=10.0, max_bytes=1 << 20, max_redirects=3, opener=None) -> Response`
     `check_url`, then connects to a checked address, never resolving the host again (DNS
@@ -314,6 +317,34 @@ def check_url(
         if reason is not None:
             raise _refuse(field, reason)
     return Target(scheme, host, port, path, tuple(dict.fromkeys(str(a) for a in addresses)))
+
+
+def check_url_shape(url: str, *, allow_hosts: frozenset[str] = frozenset(), field: str = "url") -> None:
+    """The checks a URL being saved gets without resolving it (its host may not resolve from here, or may
+    resolve differently when it is called): scheme, user info, host syntax, an IP-literal host in any form
+    against the same ranges, and ``localhost`` names. :func:`request` checks everything again when it calls.
+
+    Raises ValidationError naming `field`.
+    """
+    _, host, _, _ = _split(url, field)
+    names, networks = _parse_allow_list(allow_hosts)
+    try:
+        literal = _literal(host)
+    except ValueError:
+        raise _refuse(field, "has a host that is not a valid IP address") from None
+    if literal is not None:
+        reason = _why_refused(literal, host_allowed=str(literal) in names, networks=networks)
+        if reason is not None:
+            raise _refuse(field, reason)
+        return
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise _refuse(field, "has a host that is not a valid host name") from None
+    if not _HOST_NAME.match(name) or len(name) > 253:
+        raise _refuse(field, "has a host that is not a valid host name")
+    if name not in names and (name == "localhost" or name.endswith(".localhost")):
+        raise _refuse(field, "points to a loopback address")
 
 
 def _urllib3_opener(

@@ -140,3 +140,49 @@ class TranslationBundle(TableModel, discriminator="translation_bundle"):
     def new(cls, scope: Scope, language: str, **attributes: Any) -> TranslationBundle:
         key = keys.translation_bundle(scope, language)
         return cls(key.pk, key.sk, language=language, **attributes)
+
+
+class Integration(TableModel, discriminator="integration"):
+    """An integration config: OAuth 2, API or webhook. Its secret lives in Secrets Manager (`secret_arn`)."""
+
+    integration_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()  # oauth2 | api | webhook
+    config = JSONAttribute(null=True)  # the type's fields, never a secret
+    enabled = BooleanAttribute(default=True)
+    secret_arn = UnicodeAttribute(null=True)
+    secret_updated_at = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "integration"
+    id_attribute: ClassVar[str] = "integration_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "config": dict(self.config or {}),
+            "enabled": self.enabled,
+            "secret_updated_at": self.secret_updated_at,
+        }
+
+    @classmethod
+    def new(cls, scope: Scope, integration_id: str, **attributes: Any) -> Integration:
+        key = keys.integration(scope, integration_id)
+        return cls(key.pk, key.sk, integration_id=integration_id, **attributes)
+
+
+class OutboundAllowList(TableModel, discriminator="outbound_allow_list"):
+    """Internal hosts (names or CIDR networks) a tenant's outbound calls may reach: set by an operator."""
+
+    hosts = JSONAttribute(null=True)
+
+    noun: ClassVar[str] = "outbound allow-list"
+    id_attribute: ClassVar[str] = "pk"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"hosts": list(self.hosts or [])}
+
+    @classmethod
+    def new(cls, scope: Scope) -> OutboundAllowList:
+        key = keys.outbound_allow_list(scope)
+        return cls(key.pk, key.sk)

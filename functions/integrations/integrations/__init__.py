@@ -1,0 +1,1 @@
+"""Integrations: OAuth 2, API and webhook configs with write-only secrets, tested through the SSRF guard."""
