@@ -42,6 +42,9 @@ language              <scope>LANGUAGE                <code>
 translation bundle    <scope>I18N_BUNDLE             <language code>
 integration           <scope>INTEGRATION             <iid>
 outbound allow-list   <scope>OUTBOUND                ALLOW_LIST
+code rule             <scope>CODE_RULE               <rule id>
+code rule code        <scope>CODE_RULE_CODE          <code, lower case>
+code counter          <scope>CODE_SEQ#<rule id>      <context>#<period>
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -293,3 +296,22 @@ def integrations(scope: Scope) -> str:
 
 def outbound_allow_list(scope: Scope) -> Key:
     return Key(collection(scope, "OUTBOUND"), "ALLOW_LIST")
+
+
+# -- configuration: code rules ----------------------------------------------------------
+def code_rules(scope: Scope) -> str:
+    return collection(scope, "CODE_RULE")
+
+
+def code_rule(scope: Scope, rule_id: str) -> Key:
+    return Key(code_rules(scope), rule_id)
+
+
+def code_rule_code(scope: Scope, code: str) -> Key:
+    """The item that keeps code-rule codes unique within a scope (case-insensitively)."""
+    return Key(collection(scope, "CODE_RULE_CODE"), code.lower())
+
+
+def code_counter(scope: Scope, rule_id: str, context: str, period: str) -> Key:
+    """The sequence of one rule for one context value ("" without one) in one reset period."""
+    return Key(collection(scope, f"CODE_SEQ#{rule_id}"), f"{context}#{period}")

@@ -1,0 +1,1 @@
+"""Code rules: numbering patterns for documents, and the codes they issue."""
