@@ -47,7 +47,7 @@ class Remote:
             do_GET = do_POST = _serve
 
             def log_message(self, *args: Any) -> None:
-                pass
+                """Quiet: http.server writes a line to stderr for every request."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -33,10 +33,6 @@ TYPE, ITEM, KEY = "<type_code>", "<item_code>", "<key>"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
-def _created(body: Any, location: str) -> Response[dict[str, Any]]:
-    return created(body, location)
-
-
 def _201(model: type) -> dict[int, Any]:
     return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
 
@@ -72,7 +68,7 @@ def list_dictionaries() -> DictionaryListResponse:
 )
 def create_dictionary(body: CreateDictionaryRequest) -> Response[dict[str, Any]]:
     kind = DictionaryResponse.of(service.create_type(actor_of(dictionaries_router), body))
-    return _created(kind, f"/api/dictionaries/{kind.code}")
+    return created(kind, f"/api/dictionaries/{kind.code}")
 
 
 @dictionaries_router.get(f"/api/dictionaries/{TYPE}", permission="dictionary.view", summary="One dictionary type")
@@ -135,7 +131,7 @@ def list_items(
 )
 def create_item(type_code: str, body: CreateItemRequest) -> Response[dict[str, Any]]:
     item = ItemResponse.of(service.create_item(actor_of(dictionaries_router), type_code, body))
-    return _created(item, f"/api/dictionaries/{type_code}/items/{item.code}")
+    return created(item, f"/api/dictionaries/{type_code}/items/{item.code}")
 
 
 @dictionaries_router.put(
@@ -183,7 +179,7 @@ def list_parameters() -> ParameterListResponse:
 )
 def create_parameter(body: CreateParameterRequest) -> Response[dict[str, Any]]:
     parameter = service.response(service.create_parameter(actor_of(parameters_router), body))
-    return _created(parameter, f"/api/parameters/{parameter.key}")
+    return created(parameter, f"/api/parameters/{parameter.key}")
 
 
 @parameters_router.post(
