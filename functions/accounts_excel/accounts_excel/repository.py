@@ -36,10 +36,10 @@ def role_index(scope: Scope) -> dict[str, Any]:
     return dict(index.roles or {}) if index is not None else {}
 
 
-def existing_emails(scope: Scope) -> set[str]:
-    """The email of every account of `scope`: a Query of the email index, only its sort key projected."""
-    results = User.gsi1.query(keys.user_email_index(scope), attributes_to_get=["gsi1sk"])
-    return {str(u.gsi1sk) for u in results if u.gsi1sk}
+def existing_emails(scope: Scope) -> dict[str, str]:
+    """Email -> user id of every account of `scope`: a Query of the email index, two attributes projected."""
+    results = User.gsi1.query(keys.user_email_index(scope), attributes_to_get=["gsi1sk", "user_id"])
+    return {str(u.gsi1sk): str(u.user_id) for u in results if isinstance(u, User) and u.gsi1sk}
 
 
 def tenant_code(tenant_id: str) -> str:

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from riveredge import custom_fields
 from riveredge.db.directory import UserFilter
-from riveredge.http import AUTHENTICATED, ApiRouter, actor_of
+from riveredge.http import AUTHENTICATED, ApiRouter, CustomFieldQuery, actor_of
 from riveredge.spreadsheets import XLSX_MEDIA_TYPE
 
 from accounts_excel import service
@@ -49,7 +50,7 @@ def _file(download: service.Download) -> Response[str]:
     responses=_WORKBOOK,
 )
 def get_import_template() -> Response[str]:
-    return _file(service.import_template())
+    return _file(service.import_template(actor_of(router)))
 
 
 @router.post(
@@ -115,6 +116,9 @@ def export_users(
     status: Annotated[Literal["active", "disabled", "invited"] | None, Query()] = None,
     role_id: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of a name or email")] = None,
+    custom_field: CustomFieldQuery = None,
 ) -> Response[str]:
-    wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q)
-    return _file(service.export_users(actor_of(router), wanted))
+    actor = actor_of(router)
+    custom = custom_fields.filters(actor.scope, "user", custom_field)
+    wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q, custom=custom)
+    return _file(service.export_users(actor, wanted))

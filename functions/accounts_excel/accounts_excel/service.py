@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from riveredge import spreadsheets
+from riveredge import custom_fields, spreadsheets
 from riveredge.actor import Actor
 from riveredge.auth.principal import Principal
 from riveredge.authz import RoleGrant, role_index
@@ -24,7 +24,7 @@ from riveredge.clock import new_id, utcnow
 from riveredge.db import accounts
 from riveredge.db.changes import System
 from riveredge.db.directory import UserFilter
-from riveredge.db.models import Job, User
+from riveredge.db.models import Job, User, map_values
 from riveredge.emails import normalise_email
 from riveredge.errors import FieldProblem, ForbiddenError, NotFoundError, ValidationError
 from riveredge.grants import check_roles_grantable
@@ -52,6 +52,7 @@ PHONE_MAX = 40
 ECHO_MAX = 60  # how much of a cell a problem quotes
 REPORT_HEADERS = ("row", "field", "problem")
 EXPORT_HEADERS = (*workbooks.HEADERS, "status", "id", "created_at")
+ENTITY = "user"  # the custom fields of accounts
 _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ROLE_SEPARATORS = re.compile(r"[,;\uff0c]")
@@ -98,6 +99,7 @@ class Accepted(NamedTuple):
     department_path: str | None
     position_id: str | None
     role_ids: frozenset[str]
+    custom: dict[str, Any] | None = None
 
 
 class Invite(NamedTuple):
@@ -108,8 +110,23 @@ class Invite(NamedTuple):
 
 
 # -- template and upload --------------------------------------------------------------
-def import_template() -> Download:
-    return Download("account-import-template.xlsx", workbooks.template_bytes())
+def _custom_fields(scope: Scope) -> tuple[custom_fields.Definition, ...]:
+    return custom_fields.definitions(scope, ENTITY, enabled_only=True)
+
+
+def _custom_headers(scope: Scope) -> tuple[str, ...]:
+    return tuple(custom_fields.excel_header(d) for d in _custom_fields(scope))
+
+
+def import_template(actor: Actor) -> Download:
+    """The template with a column per enabled custom field of accounts (``cf.<key>``)."""
+    columns = tuple(
+        workbooks.CustomColumn(
+            custom_fields.excel_header(d), d.label, d.required, custom_fields.excel_help(actor.scope, d)
+        )
+        for d in _custom_fields(actor.scope)
+    )
+    return Download("account-import-template.xlsx", workbooks.template_bytes(columns))
 
 
 def start_upload(actor: Actor) -> Upload:
@@ -170,7 +187,8 @@ def _start(actor: Actor, request: ImportRequest, context: Any) -> tuple[int, Job
         ttl=utcnow() + timedelta(days=JOB_DAYS),
     )
     if size <= SYNC_MAX_BYTES:
-        rows = workbooks.read_rows(repository.read_upload(key, limits.file_bytes))  # a bad file: 422, no job
+        data = repository.read_upload(key, limits.file_bytes)
+        rows = workbooks.read_rows(data, custom=_custom_headers(actor.scope))  # a bad file: 422, no job
         job.status = "running"
         repository.create_job(actor.scope, job)
         _run(actor.principal, job, rows)
@@ -206,7 +224,7 @@ def _run_claimed(tenant_id: str, job: Job) -> None:
     if principal is None or principal.tenant_id != tenant_id or not job.source_key:
         _fail(job, "the job does not say who imports what")
         return
-    rows = _job_rows(job, job.source_key)
+    rows = _job_rows(job, job.source_key, principal.scope)
     if rows is None:
         return
     try:
@@ -215,11 +233,12 @@ def _run_claimed(tenant_id: str, job: Job) -> None:
         logger.exception("an import job stopped", extra={"job_id": job.job_id})
 
 
-def _job_rows(job: Job, key: str) -> list[workbooks.SheetRow] | None:
+def _job_rows(job: Job, key: str, scope: Scope) -> list[workbooks.SheetRow] | None:
     """The rows of a job's file, or None when the file is refused (the job then failed, saying why)."""
     try:
         limits = workbooks.LIMITS
-        rows: list[workbooks.SheetRow] = workbooks.read_rows(repository.read_upload(key, limits.file_bytes), limits)
+        data = repository.read_upload(key, limits.file_bytes)
+        rows: list[workbooks.SheetRow] = workbooks.read_rows(data, limits, _custom_headers(scope))
     except ValidationError as error:
         _fail(job, "; ".join([error.detail, *(e.message for e in error.errors)]))
     except Exception:
@@ -296,6 +315,7 @@ def _new_users(scope: Scope, actor_id: str, rows: Sequence[Accepted]) -> tuple[l
             position_id=row.position_id,
             role_ids=set(row.role_ids) or None,
             created_by=actor_id,
+            custom_fields=row.custom,
         )
         user.place(row.department_id, row.department_path)
         token = accounts.invite(user)
@@ -340,7 +360,7 @@ class Reference:
     positions: Mapping[str, PositionRef]  # by lower-case code
     roles: Mapping[str, str]  # role name (code) -> id
     grants: Mapping[str, RoleGrant]
-    emails: frozenset[str]
+    emails: Mapping[str, str]  # lower-case email -> user id of the accounts there are
 
     def role_id(self, name: str) -> str | None:
         if name in self.roles:
@@ -356,7 +376,7 @@ def load_reference(scope: Scope) -> Reference:
         positions={p.code.lower(): PositionRef(p.position_id, p.department_id) for p in repository.positions(scope)},
         roles={g.code: g.role_id for g in grants.values()},
         grants=grants,
-        emails=frozenset(e.lower() for e in repository.existing_emails(scope)),
+        emails={e.lower(): user_id for e, user_id in repository.existing_emails(scope).items()},
     )
 
 
@@ -372,6 +392,9 @@ class RowChecker:
         self.reference = reference
         self.seen: dict[str, int] = {}
         self.role_verdicts: dict[str, list[str]] = {}
+        self.fields = {custom_fields.excel_header(d): d for d in _custom_fields(principal.scope)}
+        self.user_ids = frozenset(reference.emails.values())
+        self.department_ids = frozenset(p.id for p in reference.departments.values())
 
     def check(self, rows: Sequence[workbooks.SheetRow]) -> tuple[list[Accepted], list[Problem]]:
         accepted: list[Accepted] = []
@@ -399,6 +422,7 @@ class RowChecker:
         place = self._department(row, problem)
         position_id = self._position(row, place, problem)
         role_ids = self._roles(row, problem)
+        custom = self._custom(row, problem)
         if problems or email is None:
             return None
         return Accepted(
@@ -410,7 +434,33 @@ class RowChecker:
             place.path if place else None,
             position_id,
             role_ids,
+            custom,
         )
+
+    def _resolve(self, kind: str, text: str) -> str | None:
+        """A department's code or an account's email, as its id."""
+        if kind == "department":
+            place = self.reference.departments.get(text.lower())
+            return place.id if place else None
+        return self.reference.emails.get(text.lower())
+
+    def _known(self, kind: str, value: str) -> bool:
+        return value in (self.department_ids if kind == "department" else self.user_ids)
+
+    def _custom(self, row: workbooks.SheetRow, problem: Any) -> dict[str, Any] | None:
+        """The row's custom-field values, checked as an account's create checks them (problems per column)."""
+        scope = self.principal.scope
+        given: dict[str, Any] = {}
+        for header, text in row.custom.items():
+            value = custom_fields.import_value(scope, self.fields[header], text, resolve=self._resolve)
+            if value is not None:  # an empty cell: the field's default, if it has one
+                given[self.fields[header].key] = value
+        try:
+            return custom_fields.validate(scope, ENTITY, given, creating=True, field="cf", known=self._known)
+        except ValidationError as error:
+            for found in error.errors:
+                problem(found.field, found.message)
+            return None
 
     def _email(self, row: workbooks.SheetRow, problem: Any) -> str | None:
         if not row.email:
@@ -529,10 +579,12 @@ def export_users(actor: Actor, wanted: UserFilter) -> Download:
                 ],
             )
         if names is not None:
-            rows.extend(names.row(user) for user in users)
+            rows.extend(names.row(user, actor.scope) for user in users)
         if cursor is None:
             break
-    content = spreadsheets.workbook_bytes("Accounts", EXPORT_HEADERS, rows)
+    columns = _custom_fields(actor.scope)
+    headers = (*EXPORT_HEADERS, *(custom_fields.excel_header(d) for d in columns))
+    content = spreadsheets.workbook_bytes("Accounts", headers, rows)
     return Download(f"accounts-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.xlsx", content)
 
 
@@ -544,8 +596,10 @@ class _Names:
     positions: Mapping[str, str]
     roles: Mapping[str, str]
 
-    def row(self, user: User) -> list[Any]:
+    def row(self, user: User, scope: Scope) -> list[Any]:
         role_codes = sorted(self.roles.get(r, r) for r in (user.role_ids or set()))
+        values = custom_fields.present(scope, ENTITY, map_values(user.custom_fields))
+        extra = [custom_fields.export_cell(d, values.get(d.key)) for d in _custom_fields(scope)]
         return [
             user.email,
             user.name,
@@ -556,6 +610,7 @@ class _Names:
             user.status,
             user.user_id,
             user.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if user.created_at else "",
+            *extra,
         ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -60,7 +60,7 @@ class Limits:
     ratio: int = 100
     members: int = 1_000
     rows: int = 10_000
-    columns: int = 20
+    columns: int = 64  # the six account columns and up to 50 custom fields, with room to spare
     empty_run: int = 1_000
 
 
@@ -68,7 +68,8 @@ LIMITS = Limits()
 
 
 class SheetRow(NamedTuple):
-    """One data row: its number in the sheet and its cells as trimmed text ('' when empty), in HEADERS order."""
+    """One data row: its number in the sheet and its cells as trimmed text ('' when empty), in HEADERS order,
+    then the custom-field columns it has (``cf.<key>`` -> text)."""
 
     number: int
     email: str
@@ -77,6 +78,17 @@ class SheetRow(NamedTuple):
     department_code: str
     position_code: str
     roles: str
+    custom: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True)
+class CustomColumn:
+    """A custom-field column of the template: header ``cf.<key>`` and what the Instructions sheet says of it."""
+
+    header: str
+    label: str
+    required: bool
+    help: str
 
 
 def _refused(message: str) -> ValidationError:
@@ -124,15 +136,16 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _header_index(cells: Sequence[str]) -> dict[str, int]:
+def _header_index(cells: Sequence[str], custom: Sequence[str] = ()) -> dict[str, int]:
     """Where each known header is; unknown, repeated or missing required headers refuse the file."""
     found: dict[str, int] = {}
+    known = (*HEADERS, *custom)
     for position, cell in enumerate(cells):
         if not cell:
             continue
         name = cell.strip().lower().replace(" ", "_")
-        if name not in HEADERS:
-            raise _refused(f"unknown column '{cell}' in the header row (expected: {', '.join(HEADERS)})")
+        if name not in known:
+            raise _refused(f"unknown column '{cell}' in the header row (expected: {', '.join(known)})")
         if name in found:
             raise _refused(f"the column '{name}' appears twice in the header row")
         found[name] = position
@@ -174,8 +187,10 @@ def _rows(data: bytes, limits: Limits) -> Generator[tuple[int, tuple[Any, ...]]]
         workbook.close()
 
 
-def read_rows(data: bytes, limits: Limits = LIMITS) -> list[SheetRow]:
+def read_rows(data: bytes, limits: Limits = LIMITS, custom: Sequence[str] = ()) -> list[SheetRow]:
     """The data rows of an uploaded workbook, after the archive checks; a file that breaks a cap is a 422.
+
+    `custom` are the custom-field headers (``cf.<key>``) the organisation's accounts have.
 
     The header row is the first row that is not empty. Empty rows are skipped, and reading stops after
     `empty_run` empty rows in a row. More than `rows` data rows, or a value beyond column `columns`,
@@ -199,14 +214,17 @@ def read_rows(data: bytes, limits: Limits = LIMITS) -> list[SheetRow]:
             if len(cells) > limits.columns and any(cells[limits.columns :]):
                 raise _refused(f"row {number} has values beyond column {limits.columns}; use at most that many")
             if header is None:
-                header = _header_index(cells)
+                header = _header_index(cells, custom)
                 continue
             if len(found) >= limits.rows:
                 raise _refused(f"the sheet has more than {limits.rows} data rows; split it into several files")
             found.append(
-                SheetRow(
-                    number,
-                    *(cells[header[h]] if h in header and header[h] < len(cells) else "" for h in HEADERS),
+                SheetRow._make(
+                    (
+                        number,
+                        *(_cell(cells, header, h) for h in HEADERS),
+                        {h: _cell(cells, header, h) for h in custom if h in header},
+                    )
                 )
             )
     except ValidationError:
@@ -220,18 +238,26 @@ def read_rows(data: bytes, limits: Limits = LIMITS) -> list[SheetRow]:
     return found
 
 
-@lru_cache(maxsize=1)
-def template_bytes() -> bytes:
-    """The import template: the Accounts sheet with its header row, and an Instructions sheet."""
+def _cell(cells: Sequence[str], header: Mapping[str, int], name: str) -> str:
+    return cells[header[name]] if name in header and header[name] < len(cells) else ""
+
+
+@lru_cache(maxsize=32)
+def template_bytes(custom: tuple[CustomColumn, ...] = ()) -> bytes:
+    """The import template: the Accounts sheet with its header row (then the custom-field columns), and an
+    Instructions sheet."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     accounts = workbook.create_sheet(title=SHEET_TITLE)
-    accounts.append([neutralise(h) for h in HEADERS])
+    accounts.append([neutralise(h) for h in (*HEADERS, *(c.header for c in custom))])
     instructions = workbook.create_sheet(title="Instructions")
     instructions.append(["column", "required", "what to write"])
     for row in _INSTRUCTIONS:
         instructions.append([neutralise(cell) for cell in row])
+    for column in custom:
+        what = f"{column.label}: {column.help}"
+        instructions.append([neutralise(column.header), "yes" if column.required else "no", neutralise(what)])
     instructions.append([])
     for note in _NOTES:
         instructions.append([neutralise(note)])

@@ -17,6 +17,17 @@ class LoginRequest(RequestModel):
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
+class ChangeExpiredPasswordRequest(RequestModel):
+    """What sign-in takes, with the new password: for an account whose password has expired."""
+
+    tenant: Annotated[str, Field(pattern=f"{TENANT_CODE_PATTERN}|^platform$", max_length=32)]
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Annotated[
+        str, Field(min_length=1, max_length=256, description="Must meet the organisation's password policy")
+    ]
+
+
 class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
 

@@ -8,7 +8,15 @@ from riveredge.http import AUTHENTICATED, PUBLIC, ApiRouter, caller, current_pri
 from riveredge.schemas import TenantResponse, UserResponse
 
 from auth import service
-from auth.models import JwksResponse, LoginRequest, MeResponse, PlatformScopeResponse, RefreshRequest, TokenResponse
+from auth.models import (
+    ChangeExpiredPasswordRequest,
+    JwksResponse,
+    LoginRequest,
+    MeResponse,
+    PlatformScopeResponse,
+    RefreshRequest,
+    TokenResponse,
+)
 
 router = ApiRouter("auth")
 
@@ -27,6 +35,19 @@ def _tokens(tokens: service.Tokens) -> TokenResponse:
 @router.post("/api/auth/login", permission=PUBLIC, summary="Sign in with tenant code, email and password")
 def login(body: LoginRequest) -> TokenResponse:
     return _tokens(service.login(body.tenant, str(body.email), body.password, _client()))
+
+
+@router.post(
+    "/api/auth/change-expired-password",
+    permission=PUBLIC,
+    summary="Replace an expired password (sign-in answered 403 password-expired) and sign in: the same checks "
+    "and throttling as sign-in, then the organisation's password policy and history",
+)
+def change_expired_password(body: ChangeExpiredPasswordRequest) -> TokenResponse:
+    tokens = service.change_expired_password(
+        body.tenant, body.email, body.current_password, body.new_password, _client()
+    )
+    return _tokens(tokens)
 
 
 @router.post("/api/auth/refresh", permission=PUBLIC, summary="Rotate a refresh token for new tokens")

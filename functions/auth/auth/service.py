@@ -12,7 +12,14 @@ from riveredge.auth.tokens import issue_access_token
 from riveredge.clock import new_id, utcnow
 from riveredge.db.identity import Bundle, load, tenant_id_for_code
 from riveredge.db.models import Session, Tenant, User
-from riveredge.errors import ForbiddenError, NotFoundError, ThrottledError, UnauthorizedError
+from riveredge.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PasswordExpiredError,
+    ThrottledError,
+    UnauthorizedError,
+)
 from riveredge.observability import logger
 from riveredge.scope import PLATFORM, Scope, use_scope
 from riveredge.settings import get_settings
@@ -22,6 +29,7 @@ from auth import repository, throttle
 INVALID_CREDENTIALS = "email or password is not correct"
 NOT_ACTIVE = "this organisation is not active"
 SETTING_UP = "this organisation is still being set up; sign in again in a minute"
+EXPIRED = "your password has expired: choose a new one (POST /api/auth/change-expired-password)"
 
 
 @dataclass(frozen=True)
@@ -74,10 +82,25 @@ def _scope_for(tenant_code: str) -> Scope | None:
     return Scope(tenant_id) if tenant_id else None
 
 
+def session_seconds(tenant: Tenant | None) -> int:
+    """How long a session lasts: the tenant's session length (its site settings', copied onto the tenant item
+    that sign-in reads anyway), else the deployment's default (always for the platform)."""
+    configured = int(tenant.session_seconds or 0) if tenant is not None else 0
+    return configured or get_settings().refresh_token_ttl_seconds
+
+
+def _policy(attempt: Attempt) -> dict[str, object] | None:
+    """The tenant's password policy, from the tenant item the attempt's batch read (the platform: defaults)."""
+    tenant = attempt.state.tenant
+    return dict(tenant.password_policy or {}) if tenant is not None and not attempt.scope.is_platform else None
+
+
 def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens:
     """Check the credentials of `email` in the tenant `tenant_code` and open a session.
 
     Throttled attempts are refused before any password is checked, alike for known and unknown addresses.
+    A right password older than the tenant's policy allows is refused (403 password-expired) and opens no
+    session; only then, so the refusal tells nothing to whoever does not know the password.
     """
     scope = _scope_for(tenant_code)
     if scope is None:
@@ -91,7 +114,47 @@ def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens
         _check_throttle(attempt)
         user_id = _check_password(attempt, password)
         _check_tenant(attempt, user_id)
+        if _password_expired(attempt):
+            attempt.refuse("password_expired", user_id)
+            raise PasswordExpiredError(EXPIRED)
         return _open_session(attempt, user_id)
+
+
+def change_expired_password(
+    tenant_code: str, email: str, current_password: str, new_password: str, client: Client
+) -> Tokens:
+    """Replace an expired password and open a session: the same throttle and checks as :func:`login` first.
+
+    The new password meets the tenant's current policy and history (riveredge.passwords.set_password). A
+    password that has not expired is refused (409): that change belongs to the signed-in caller's own route.
+    """
+    scope = _scope_for(tenant_code)
+    if scope is None:
+        passwords.verify_password(None, current_password)  # same time as a real check
+        raise UnauthorizedError(INVALID_CREDENTIALS)
+    email = email.lower()
+    now = utcnow()
+    with use_scope(scope):
+        state = load(scope, login_email=email, login_ip=client.ip or throttle.NO_IP)
+        attempt = Attempt(scope, email, client, now, state, throttle.Counters.of(state, now))
+        _check_throttle(attempt)
+        user_id = _check_password(attempt, current_password)
+        _check_tenant(attempt, user_id)
+        identity = state.identity
+        assert identity is not None and user_id is not None  # _check_password and _check_tenant saw to it
+        if not _password_expired(attempt):
+            raise ConflictError("the password has not expired: sign in and change it with POST /api/me/password")
+        verified = identity.password_hash
+        passwords.set_password(identity, new_password, field="new_password", policy=_policy(attempt), now=now)
+        repository.store_password(scope, identity, verified_hash=verified, user_id=user_id)
+        return _open_session(attempt, user_id)
+
+
+def _password_expired(attempt: Attempt) -> bool:
+    identity = attempt.state.identity
+    if identity is None:
+        return False
+    return passwords.expired(identity.password_changed_at, identity.created_at, _policy(attempt), attempt.now)
 
 
 def _check_throttle(attempt: Attempt) -> None:
@@ -174,7 +237,7 @@ def _open_session(attempt: Attempt, user_id: str | None) -> Tokens:
         user_id,
         refresh_digest=refresh.digest,
         status="live",
-        expires_at=now + timedelta(seconds=get_settings().refresh_token_ttl_seconds),
+        expires_at=now + timedelta(seconds=session_seconds(attempt.state.tenant)),
         ip=client.ip,
         user_agent=(client.user_agent or "")[:512] or None,
     )
@@ -213,6 +276,9 @@ def refresh(token: str) -> Tokens:
             raise UnauthorizedError("refresh token is not valid")
         if not scope.is_platform and (tenant is None or tenant.status != "active"):
             raise UnauthorizedError("this organisation is not active")
+        started = session.created_at or now
+        if started + timedelta(seconds=session_seconds(tenant)) <= now:  # the session length was shortened since
+            raise UnauthorizedError("the session has ended; sign in again")
         rotated = refresh_tokens.new_refresh_token(scope.tenant_id, session.session_id)
         repository.rotate(session, old_digest=presented.digest, new_digest=rotated.digest)
         access, expires_in = issue_access_token(

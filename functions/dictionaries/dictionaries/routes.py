@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.http import AUTHENTICATED, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.i18n import first_language
 
 from dictionaries import service
 from dictionaries.models import (
@@ -39,11 +40,8 @@ def _201(model: type) -> dict[int, Any]:
 
 def _language(asked: str | None) -> str | None:
     """`?lang=`, else the first language of Accept-Language."""
-    if asked:
-        return asked
     headers = {k.lower(): v for k, v in (dictionaries_router.current_event.headers or {}).items()}
-    first = (headers.get("accept-language") or "").split(",")[0].split(";")[0].strip()
-    return first if first and first != "*" else None
+    return asked or first_language(headers.get("accept-language"))
 
 
 # -- dictionaries -----------------------------------------------------------------------

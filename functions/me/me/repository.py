@@ -12,6 +12,7 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from riveredge import aws, keys
 from riveredge.actor import Actor
 from riveredge.db import TableModel
+from riveredge.db.accounts import password_actions
 from riveredge.db.changes import Change, change
 from riveredge.db.identity import load
 from riveredge.db.models import LoginIdentity, Session, Tenant, User
@@ -140,20 +141,20 @@ def live_sessions_of(scope: Scope, user_id: str, *, now: datetime) -> list[Sessi
 
 
 def change_password(
-    actor: Actor, identity: LoginIdentity, password_hash: str, revoke: Sequence[Session], *, now: datetime
+    actor: Actor, identity: LoginIdentity, verified_hash: str | None, revoke: Sequence[Session], *, now: datetime
 ) -> int:
-    """Store the new hash and revoke `revoke`: the hash and the first 98 sessions in one logged transaction.
+    """Store the new password `identity` holds (riveredge.passwords.set_password) and revoke `revoke`: the
+    credential and the first 98 sessions in one logged transaction.
 
-    The hash is swapped only if it is still the one that was verified (a concurrent change is a 409).
-    Sessions beyond what one transaction holds are revoked in further transactions right after, each
-    with its own log entry. Answers how many sessions were revoked.
+    The hash is swapped only if it is still `verified_hash`, the one that was verified (a concurrent change
+    is a 409). Sessions beyond what one transaction holds are revoked in further transactions right after,
+    each with its own log entry. Answers how many sessions were revoked.
     """
-    verified_hash = identity.password_hash
 
     def swap_hash(c: Change) -> None:
         c.update(
             identity,
-            [LoginIdentity.password_hash.set(password_hash)],
+            password_actions(identity),
             condition=LoginIdentity.password_hash == verified_hash,
             versioned=False,  # failure counters may move meanwhile; the hash may not
             conflict="the password was changed meanwhile; sign in again",
@@ -168,5 +169,4 @@ def change_password(
         resource_id=str(identity.user_id),
         first=swap_hash,
     )
-    identity.password_hash = password_hash
     return len(revoked)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 from riveredge.clock import iso
 from riveredge.db.models import Department, Position
 from riveredge.schemas import RequestModel, ResponseModel, StoredObject
@@ -24,6 +24,14 @@ Order = Annotated[int, Field(ge=0, le=1_000_000, description="Place among its si
 Version = Annotated[int, Field(ge=0, description="The version you read; a stale one is a 412")]
 Description = Annotated[str, Field(max_length=500)]
 DepartmentStatus = Literal["active", "disabled"]
+CustomValues = Annotated[
+    dict[str, JsonValue],
+    Field(
+        max_length=50,
+        description="Values of the organisation's custom fields by key (GET /api/custom-fields/department/schema); "
+        "on an update, the keys given replace the stored ones and null clears one",
+    ),
+]
 
 
 class CreateDepartmentRequest(RequestModel):
@@ -33,6 +41,7 @@ class CreateDepartmentRequest(RequestModel):
     order: Order = 0
     leader_id: ObjectId | None = Field(default=None, description="An account of the organisation")
     status: DepartmentStatus = "active"
+    custom_fields: CustomValues | None = None
 
 
 class UpdateDepartmentRequest(RequestModel):
@@ -44,6 +53,7 @@ class UpdateDepartmentRequest(RequestModel):
     order: Order | None = None
     leader_id: ObjectId | None = None
     status: DepartmentStatus | None = None
+    custom_fields: CustomValues | None = None
 
 
 class MoveDepartmentRequest(RequestModel):
@@ -62,9 +72,10 @@ class DepartmentResponse(StoredObject):
     leader_id: str | None = None
     status: str
     created_by: str | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict, description="Values of its custom fields")
 
     @classmethod
-    def of(cls, department: Department) -> DepartmentResponse:
+    def of(cls, department: Department, custom_fields: dict[str, Any] | None = None) -> DepartmentResponse:
         return cls(
             id=department.department_id,
             name=department.name,
@@ -76,6 +87,7 @@ class DepartmentResponse(StoredObject):
             leader_id=department.leader_id,
             status=department.status,
             created_by=department.created_by,
+            custom_fields=custom_fields or {},
             created_at=_time(department.created_at),
             updated_at=_time(department.updated_at),
             version=int(department.version or 0),
@@ -89,9 +101,16 @@ class DepartmentNode(DepartmentResponse):
     children: list[DepartmentNode] = Field(default_factory=list)
 
     @classmethod
-    def of_branch(cls, department: Department, *, accessible: bool, children: list[DepartmentNode]) -> DepartmentNode:
-        """A node of the tree; a node shown only to place others does not reveal its leader."""
-        fields = DepartmentResponse.of(department).model_dump()
+    def of_branch(
+        cls,
+        department: Department,
+        *,
+        accessible: bool,
+        children: list[DepartmentNode],
+        custom_fields: dict[str, Any] | None = None,
+    ) -> DepartmentNode:
+        """A node of the tree; a node shown only to place others reveals neither its leader nor its fields."""
+        fields = DepartmentResponse.of(department, custom_fields if accessible else None).model_dump()
         if not accessible:
             fields["leader_id"] = None
         return cls(**fields, accessible=accessible, children=children)

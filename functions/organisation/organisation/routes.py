@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from riveredge.http import ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge import custom_fields
+from riveredge.db.models import Department, map_values
+from riveredge.http import ApiRouter, CustomFieldQuery, VersionQuery, actor_of, created, expected_version, with_if_match
 
 from organisation import service
 from organisation.models import (
@@ -27,9 +29,21 @@ departments = ApiRouter("departments")
 positions = ApiRouter("positions")
 
 
+def _values(department: Department) -> dict[str, Any]:
+    return custom_fields.present(actor_of(departments).scope, "department", map_values(department.custom_fields))
+
+
+def _out(department: Department) -> DepartmentResponse:
+    """The department as its routes show it, with the values of the organisation's custom fields."""
+    return DepartmentResponse.of(department, _values(department))
+
+
 def _node(branch: service.Branch) -> DepartmentNode:
     return DepartmentNode.of_branch(
-        branch.department, accessible=branch.accessible, children=[_node(c) for c in branch.children]
+        branch.department,
+        accessible=branch.accessible,
+        children=[_node(c) for c in branch.children],
+        custom_fields=_values(branch.department),
     )
 
 
@@ -43,7 +57,7 @@ def _node(branch: service.Branch) -> DepartmentNode:
     responses={201: {"description": "Created", "content": {"application/json": {"model": DepartmentResponse}}}},
 )
 def create_department(body: CreateDepartmentRequest) -> Response[dict[str, Any]]:
-    department = DepartmentResponse.of(service.create_department(actor_of(departments), body))
+    department = _out(service.create_department(actor_of(departments), body))
     return created(department, f"/api/departments/{department.id}")
 
 
@@ -51,17 +65,26 @@ def create_department(body: CreateDepartmentRequest) -> Response[dict[str, Any]]
     "/api/departments",
     permission="department.view",
     permission_name="View departments",
-    summary="The department tree (or the subtree at root_id), nested, siblings by order then name",
+    summary="The department tree (or the subtree at root_id), nested, siblings by order then name; with "
+    "custom_field filters, the matching departments as a flat list (by path)",
 )
 def list_departments(
     root_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this department and below")] = None,
+    custom_field: CustomFieldQuery = None,
 ) -> DepartmentTreeResponse:
-    return DepartmentTreeResponse(items=[_node(b) for b in service.department_tree(actor_of(departments), root_id)])
+    actor = actor_of(departments)
+    wanted = custom_fields.filters(actor.scope, "department", custom_field)
+    if wanted:
+        found = service.matching_departments(actor, root_id, wanted)
+        return DepartmentTreeResponse(
+            items=[DepartmentNode.of_branch(d, accessible=True, children=[], custom_fields=_values(d)) for d in found]
+        )
+    return DepartmentTreeResponse(items=[_node(b) for b in service.department_tree(actor, root_id)])
 
 
 @departments.get("/api/departments/<department_id>", permission="department.view", summary="Read a department")
 def get_department(department_id: str) -> DepartmentResponse:
-    return DepartmentResponse.of(service.get_department(actor_of(departments), department_id))
+    return _out(service.get_department(actor_of(departments), department_id))
 
 
 @departments.put(
@@ -71,9 +94,7 @@ def get_department(department_id: str) -> DepartmentResponse:
     summary="Rename a department, change its code, order, leader or status",
 )
 def update_department(department_id: str, body: UpdateDepartmentRequest) -> DepartmentResponse:
-    return DepartmentResponse.of(
-        service.update_department(actor_of(departments), department_id, with_if_match(departments, body))
-    )
+    return _out(service.update_department(actor_of(departments), department_id, with_if_match(departments, body)))
 
 
 @departments.post(
@@ -83,9 +104,7 @@ def update_department(department_id: str, body: UpdateDepartmentRequest) -> Depa
     summary="Move a department, its subtree and their accounts under another parent (null: the top level)",
 )
 def move_department(department_id: str, body: MoveDepartmentRequest) -> DepartmentResponse:
-    return DepartmentResponse.of(
-        service.move_department(actor_of(departments), department_id, with_if_match(departments, body))
-    )
+    return _out(service.move_department(actor_of(departments), department_id, with_if_match(departments, body)))
 
 
 @departments.delete(

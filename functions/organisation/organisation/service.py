@@ -8,13 +8,15 @@ departments they cover, with the ancestors needed to place them marked ``accessi
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from riveredge import cursors
+from riveredge import cursors, custom_fields
 from riveredge.actor import Actor
 from riveredge.clock import new_id
+from riveredge.custom_fields import Filter
 from riveredge.datascope import DataScope
-from riveredge.db.models import Department, Position
+from riveredge.db.models import Department, Position, map_values
 from riveredge.errors import (
     BadRequestError,
     ConflictError,
@@ -98,6 +100,7 @@ def create_department(actor: Actor, request: CreateDepartmentRequest) -> Departm
     if parent is not None and int(parent.depth) >= MAX_DEPTH:
         raise _invalid("parent_id", f"the tree may be at most {MAX_DEPTH} levels deep")
     _check_leader(actor, request.leader_id)
+    values = custom_fields.validate(actor.scope, "department", request.custom_fields, creating=True)
     department = Department.new(
         actor.scope,
         new_id(),
@@ -109,6 +112,7 @@ def create_department(actor: Actor, request: CreateDepartmentRequest) -> Departm
         leader_id=request.leader_id,
         status=request.status,
         created_by=actor.user_id,
+        custom_fields=values,
     )
     repository.create_department(actor, department)
     return department
@@ -122,6 +126,20 @@ def department_tree(actor: Actor, root_id: str | None) -> list[Branch]:
     """The caller's view of the tree (or of the subtree at `root_id`): one Query, then arranged in memory."""
     under = _visible_department(actor, root_id).path if root_id is not None else None
     return arrange(repository.tree(actor.scope, under), actor.data_scope)
+
+
+def matching_departments(actor: Actor, root_id: str | None, wanted: Sequence[Filter]) -> list[Department]:
+    """The departments the caller may see (at or under `root_id`) whose custom fields pass `wanted`, by path."""
+    under = _visible_department(actor, root_id).path if root_id is not None else None
+    return sorted(
+        (
+            d
+            for d in repository.tree(actor.scope, under)
+            if actor.data_scope.covers_department(d.department_id, d.path)
+            and custom_fields.matches(map_values(d.custom_fields), wanted)
+        ),
+        key=lambda d: d.path,
+    )
 
 
 def arrange(departments: list[Department], data_scope: DataScope) -> list[Branch]:
@@ -168,6 +186,10 @@ def update_department(actor: Actor, department_id: str, request: UpdateDepartmen
         department.order = request.order
     if request.status is not None:
         department.status = request.status
+    stored = map_values(department.custom_fields)
+    department.custom_fields = custom_fields.validate(  # type: ignore[assignment]
+        actor.scope, "department", request.custom_fields, stored, creating=False
+    )
     if department.snapshot() == before:
         return department  # nothing to change, nothing to log
     repository.update_department(actor, department, before=before, old_code=old_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 from riveredge.emails import Email
 from riveredge.schemas import TENANT_CODE_PATTERN, RequestModel, ResponseModel, UserResponse
 
@@ -12,6 +12,14 @@ Id = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Phone = Annotated[str, Field(max_length=40, pattern=r"^[0-9+()\-. ]*$")]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
+CustomValues = Annotated[
+    dict[str, JsonValue],
+    Field(
+        max_length=50,
+        description="Values of the organisation's custom fields by key (GET /api/custom-fields/user/schema); "
+        "on an update, the keys given replace the stored ones and null clears one",
+    ),
+]
 
 
 class CreateUserRequest(RequestModel):
@@ -24,6 +32,7 @@ class CreateUserRequest(RequestModel):
     password: Password | None = Field(
         default=None, description="Without one, the account is invited: its set-password link is mailed"
     )
+    custom_fields: CustomValues | None = None
 
 
 class UpdateUserRequest(RequestModel):
@@ -33,6 +42,7 @@ class UpdateUserRequest(RequestModel):
     position_id: Id | None = None
     status: Literal["active", "disabled"]
     version: Annotated[int, Field(ge=0)]
+    custom_fields: CustomValues | None = Field(default=None, description="Left out: unchanged")
 
 
 class UserListResponse(ResponseModel):

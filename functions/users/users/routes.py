@@ -6,8 +6,19 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from riveredge import custom_fields
 from riveredge.db.directory import UserFilter
-from riveredge.http import PUBLIC, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.db.models import User, map_values
+from riveredge.http import (
+    PUBLIC,
+    ApiRouter,
+    CustomFieldQuery,
+    VersionQuery,
+    actor_of,
+    created,
+    expected_version,
+    with_if_match,
+)
 from riveredge.schemas import UserResponse
 
 from users import service
@@ -25,6 +36,14 @@ from users.models import (
 )
 
 router = ApiRouter("users")
+
+
+def _out(user: User) -> UserResponse:
+    """The account as its routes show it, with the values of the organisation's custom fields."""
+    shown = custom_fields.present(actor_of(router).scope, "user", map_values(user.custom_fields))
+    return UserResponse.of(user, custom_fields=shown)
+
+
 _CREATED = {
     201: {
         "description": "Created",
@@ -44,12 +63,15 @@ def list_users(
     status: Annotated[Literal["active", "disabled", "invited"] | None, Query()] = None,
     role_id: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Part of a name or email")] = None,
+    custom_field: CustomFieldQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> UserListResponse:
-    wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q)
-    users, next_cursor = service.page(actor_of(router), wanted, limit, cursor)
-    return UserListResponse(items=[UserResponse.of(u) for u in users], next_cursor=next_cursor)
+    actor = actor_of(router)
+    custom = custom_fields.filters(actor.scope, "user", custom_field)
+    wanted = UserFilter(department_id=department_id, status=status, role_id=role_id, q=q, custom=custom)
+    users, next_cursor = service.page(actor, wanted, limit, cursor)
+    return UserListResponse(items=[_out(u) for u in users], next_cursor=next_cursor)
 
 
 @router.post(
@@ -60,20 +82,20 @@ def list_users(
     responses=_CREATED,
 )
 def create_user(body: CreateUserRequest) -> Response[dict[str, Any]]:
-    user = UserResponse.of(service.create(actor_of(router), body))
+    user = _out(service.create(actor_of(router), body))
     return created(user, f"/api/users/{user.id}")
 
 
 @router.get("/api/users/<user_id>", permission="user.view", summary="Read an account within your data scope")
 def get_user(user_id: str) -> UserResponse:
-    return UserResponse.of(service.get(actor_of(router), user_id))
+    return _out(service.get(actor_of(router), user_id))
 
 
 @router.put(
     "/api/users/<user_id>", permission="user.edit", summary="Change an account", permission_name="Edit accounts"
 )
 def update_user(user_id: str, body: UpdateUserRequest) -> UserResponse:
-    return UserResponse.of(service.update(actor_of(router), user_id, with_if_match(router, body)))
+    return _out(service.update(actor_of(router), user_id, with_if_match(router, body)))
 
 
 @router.delete(

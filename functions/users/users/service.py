@@ -5,13 +5,13 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from riveredge import mail, passwords
+from riveredge import custom_fields, mail, passwords
 from riveredge.actor import Actor
 from riveredge.authz import role_index
 from riveredge.clock import new_id, utcnow
 from riveredge.db import accounts, directory
-from riveredge.db.identity import tenant_id_for_code
-from riveredge.db.models import LoginIdentity, User
+from riveredge.db.identity import password_policy, tenant_id_for_code
+from riveredge.db.models import LoginIdentity, User, map_values
 from riveredge.db.roles import current_index
 from riveredge.errors import (
     ConflictError,
@@ -82,8 +82,9 @@ def create(actor: Actor, request: CreateUserRequest) -> User:
     email = str(request.email).lower()
     department_id, path = _placement(actor, request.department_id, request.position_id)
     _check_roles(actor, set(request.role_ids))
+    values = custom_fields.validate(scope, "user", request.custom_fields, creating=True)
     if request.password is not None:
-        passwords.check_policy(request.password, "password")
+        passwords.check_policy(request.password, "password", password_policy(scope))
     if repository.email_taken(scope, email):
         raise ConflictError(f"an account with the email {email} already exists")
     user = User.new(
@@ -98,6 +99,7 @@ def create(actor: Actor, request: CreateUserRequest) -> User:
         department_id=department_id,
         department_path=path,
         created_by=principal.user_id,
+        custom_fields=values,
     )
     if request.password is not None:
         accounts.create_user(actor, user, passwords.hash_password(request.password))
@@ -118,7 +120,11 @@ def update(actor: Actor, user_id: str, request: UpdateUserRequest) -> User:
         raise ConflictError("you cannot disable your own account")
     if user.status == "invited" and request.status == "active":
         raise ConflictError("an invited account becomes active when its link is used")
+    values = custom_fields.validate(
+        scope, "user", request.custom_fields, map_values(user.custom_fields), creating=False
+    )
     before = user.snapshot()
+    user.custom_fields = values  # type: ignore[assignment]
     if (request.department_id, request.position_id) != (user.department_id, user.position_id):
         department_id, path = _placement(actor, request.department_id, request.position_id)
         user.place(department_id, path)
@@ -198,10 +204,11 @@ def reset_password(actor: Actor, user_id: str, password: str | None) -> tuple[st
     sessions = repository.live_sessions(scope, user.user_id)
     credential = repository.identity(scope, user.email)
     if password is not None:
-        passwords.check_policy(password, "password")
+        policy = password_policy(scope)
+        passwords.check_policy(password, "password", policy)
         if credential is None:
             raise ConflictError("the account has no credential yet")
-        credential.password_hash = passwords.hash_password(password)
+        passwords.set_password(credential, password, field="password", policy=policy, now=utcnow())
         repository.update(actor, user, before, action="user.reset_password", credential=credential, sessions=sessions)
         return "password_set", len(sessions)
     token = accounts.invite(user)
@@ -221,9 +228,9 @@ def activate(request: ActivateRequest) -> User:
         scope = Scope(tenant_id or "")
     except ValueError as error:
         raise refused from error
-    passwords.check_policy(request.password, "password")
     with use_scope(scope):
         tenant = repository.tenant(scope.tenant_id)
+        passwords.check_policy(request.password, "password", tenant.password_policy if tenant else None)
         user = repository.find(scope, user_id) if len(user_id) == _ID_LENGTH else None
         if (
             tenant is None
@@ -239,7 +246,10 @@ def activate(request: ActivateRequest) -> User:
         if credential is not None and credential.user_id not in (None, user.user_id):
             raise ConflictError("the email belongs to another account")
         credential = credential or LoginIdentity.new(scope, user.email)
-        credential.user_id, credential.password_hash = user.user_id, passwords.hash_password(request.password)
+        credential.user_id = user.user_id
+        passwords.set_password(
+            credential, request.password, field="password", policy=tenant.password_policy, now=utcnow()
+        )
         credential.status = "active"
         action = "user.activate" if user.status == "invited" else "user.password_reset_by_link"
         before = user.snapshot()

@@ -58,6 +58,13 @@ class AppDisabledError(ForbiddenError):
         self.app = app
 
 
+class PasswordExpiredError(ForbiddenError):
+    """The right password, older than the tenant's policy allows: it must be changed before a session opens."""
+
+    type = "/problems/password-expired"
+    title = "Password expired"
+
+
 class NotFoundError(DomainError):
     status = 404
     type = "/problems/not-found"

@@ -45,6 +45,7 @@ outbound allow-list   <scope>OUTBOUND                ALLOW_LIST
 code rule             <scope>CODE_RULE               <rule id>
 code rule code        <scope>CODE_RULE_CODE          <code, lower case>
 code counter          <scope>CODE_SEQ#<rule id>      <context>#<period>
+custom field          <scope>CUSTOM_FIELD#<entity>   <field key>
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -310,6 +311,16 @@ def code_rule(scope: Scope, rule_id: str) -> Key:
 def code_rule_code(scope: Scope, code: str) -> Key:
     """The item that keeps code-rule codes unique within a scope (case-insensitively)."""
     return Key(collection(scope, "CODE_RULE_CODE"), code.lower())
+
+
+# -- configuration: custom fields -----------------------------------------------------------
+def custom_fields(scope: Scope, entity: str) -> str:
+    """The partition of one entity type's custom-field definitions: the whole set is one Query."""
+    return collection(scope, f"CUSTOM_FIELD#{entity}")
+
+
+def custom_field(scope: Scope, entity: str, key: str) -> Key:
+    return Key(custom_fields(scope, entity), key)
 
 
 def code_counter(scope: Scope, rule_id: str, context: str, period: str) -> Key:

@@ -85,9 +85,12 @@ class UserResponse(StoredObject):
     status: str
     role_ids: list[str]
     created_by: str | None = None
+    custom_fields: dict[str, Any] | None = Field(
+        default=None, description="Values of the organisation's custom fields (on the account routes)"
+    )
 
     @classmethod
-    def of(cls, user: User) -> UserResponse:
+    def of(cls, user: User, custom_fields: dict[str, Any] | None = None) -> UserResponse:
         return cls(
             id=user.user_id,
             email=user.email,
@@ -95,6 +98,7 @@ class UserResponse(StoredObject):
             status=user.status,
             role_ids=sorted(user.role_ids or []),
             created_by=user.created_by,
+            custom_fields=custom_fields,
             created_at=_time(user.created_at),
             updated_at=_time(user.updated_at),
             version=int(user.version or 0),

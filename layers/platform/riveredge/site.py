@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "login_footer": None,
     "default_language": SYSTEM_LANGUAGE,
     "time_zone": "UTC",
+    # Sign-in obeys these through the tenant item's copy (decision 0010), never through this document:
+    "password_policy": None,  # None: riveredge.passwords.DEFAULT_POLICY
+    "session_seconds": None,  # None: the deployment's refresh_token_ttl_seconds
 }
 
 

@@ -7,6 +7,8 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from pynamodb.expressions.update import Action
+
 from riveredge import keys
 from riveredge.clock import utcnow
 from riveredge.db.base import TableModel
@@ -33,6 +35,7 @@ def create_user(
     """
     identity = _identity_for(author.scope, user.email)
     identity.user_id, identity.password_hash, identity.status = user.user_id, password_hash, user.status
+    identity.password_changed_at = utcnow() if password_hash else None  # its age, for the policy's expiry
     taken = f"an account with the email {user.email} already exists"
     with change(author, "user.create", user) as c:
         c.create(user, conflict=taken)
@@ -43,6 +46,16 @@ def create_user(
             c.save(item, conflict=taken)
         if also is not None:
             also(c)
+
+
+def password_actions(identity: LoginIdentity) -> list[Action]:
+    """The UpdateItem actions that store what :func:`riveredge.passwords.set_password` put on `identity`."""
+    history = LoginIdentity.password_history
+    return [
+        LoginIdentity.password_hash.set(identity.password_hash),
+        LoginIdentity.password_changed_at.set(identity.password_changed_at),
+        history.set(identity.password_history) if identity.password_history else history.remove(),
+    ]
 
 
 def _identity_for(scope: Scope, email: str) -> LoginIdentity:

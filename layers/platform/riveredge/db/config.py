@@ -186,3 +186,49 @@ class OutboundAllowList(TableModel, discriminator="outbound_allow_list"):
     def new(cls, scope: Scope) -> OutboundAllowList:
         key = keys.outbound_allow_list(scope)
         return cls(key.pk, key.sk)
+
+
+class CustomField(TableModel, discriminator="custom_field"):
+    """One custom-field definition of an entity type (see :mod:`riveredge.custom_fields`).
+
+    Its entity, key and type never change: values already stored on entities keep their meaning.
+    """
+
+    entity_type = UnicodeAttribute()  # `entity` is every item's discriminator
+    key = UnicodeAttribute()
+    label = UnicodeAttribute()
+    type = UnicodeAttribute()
+    required = BooleanAttribute(default=False)
+    default = JSONAttribute(null=True)  # {"value": ...} when the field has a default
+    validation = JSONAttribute(null=True)  # min_length, max_length, minimum, maximum, pattern, allowed, ...
+    dictionary = UnicodeAttribute(null=True)  # select / multi_select: the dictionary type of the options
+    order = NumberAttribute(default=0)
+    enabled = BooleanAttribute(default=True)
+    description = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "custom field"
+    id_attribute: ClassVar[str] = "key"
+
+    @property
+    def object_id(self) -> str:
+        return f"{self.entity_type}.{self.key}"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity_type,
+            "key": self.key,
+            "label": self.label,
+            "type": self.type,
+            "required": self.required,
+            "default": self.default,
+            "validation": self.validation,
+            "dictionary": self.dictionary,
+            "order": int(self.order or 0),
+            "enabled": self.enabled,
+            "description": self.description,
+        }
+
+    @classmethod
+    def new(cls, scope: Scope, entity: str, key: str, **attributes: Any) -> CustomField:
+        item_key = keys.custom_field(scope, entity, key)
+        return cls(item_key.pk, item_key.sk, entity_type=entity, key=key, **attributes)

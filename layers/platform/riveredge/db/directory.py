@@ -13,10 +13,11 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from riveredge import cursors, keys
+from riveredge import cursors, custom_fields, keys
 from riveredge.auth.principal import Principal
+from riveredge.custom_fields import Filter
 from riveredge.db.base import TableModel
-from riveredge.db.models import Department, User
+from riveredge.db.models import Department, User, map_values
 from riveredge.errors import BadRequestError, NotFoundError
 from riveredge.scope import Scope
 
@@ -32,9 +33,11 @@ class UserFilter:
     status: str | None = None
     role_id: str | None = None
     q: str | None = None
+    custom: tuple[Filter, ...] = ()  # custom-field filters (riveredge.custom_fields.filters)
 
     def fingerprint(self) -> str:
-        return cursors.fingerprint({"route": "users", **self.__dict__})
+        custom = [[f.key, f.value, f.contains] for f in self.custom]
+        return cursors.fingerprint({"route": "users", **self.__dict__, "custom": custom})
 
 
 def department_paths(scope: Scope, department_ids: set[str]) -> dict[str, str]:
@@ -83,6 +86,9 @@ def _filters(wanted: UserFilter) -> Condition | None:
         parts.append(User.role_ids.contains(wanted.role_id))
     if wanted.q:
         parts.append(User.search.contains(wanted.q.lower()))
+    custom = custom_fields.condition(User.custom_fields, wanted.custom)
+    if custom is not None:
+        parts.append(custom)
     for part in parts:
         condition = part if condition is None else condition & part
     return condition
@@ -138,6 +144,7 @@ def _matches(user: User, wanted: UserFilter) -> bool:
         (not wanted.status or user.status == wanted.status)
         and (not wanted.role_id or wanted.role_id in (user.role_ids or set()))
         and (not wanted.q or wanted.q.lower() in (user.search or ""))
+        and custom_fields.matches(map_values(user.custom_fields), wanted.custom)
     )
 
 

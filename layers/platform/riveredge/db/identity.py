@@ -99,3 +99,12 @@ def load(
         item = found.get((key.pk, key.sk))
         picked[name] = item if isinstance(item, model) else None
     return Bundle(**picked)  # type: ignore[arg-type]
+
+
+def password_policy(scope: Scope) -> dict[str, object] | None:
+    """The password policy a new password of `scope` must meet: the tenant item's copy of its site settings'
+    policy (one GetItem), None (the defaults) for the platform, which has no tenant."""
+    if scope.is_platform:
+        return None
+    tenant = Tenant.find(keys.tenant(scope.tenant_id))
+    return dict(tenant.password_policy or {}) if tenant is not None else None

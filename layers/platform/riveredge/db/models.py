@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -23,6 +24,13 @@ from riveredge.db.base import TableModel
 from riveredge.scope import Scope
 
 
+def map_values(value: Any) -> dict[str, Any]:
+    """A raw map attribute's value as a plain dict ({} when absent): pynamodb answers a MapAttribute."""
+    if value is None:
+        return {}
+    return value.as_dict() if isinstance(value, MapAttribute) else dict(value)
+
+
 class Tenant(TableModel, discriminator="tenant"):
     tenant_id = UnicodeAttribute()
     code = UnicodeAttribute()
@@ -31,7 +39,8 @@ class Tenant(TableModel, discriminator="tenant"):
     status = UnicodeAttribute()  # provisioning | active | suspended | failed (onboarding failed: retry it)
     admin_email = UnicodeAttribute()
     onboarding_attempt = NumberAttribute(null=True)  # the workflow run that onboards it (1, then each retry)
-    password_policy = JSONAttribute(null=True)
+    password_policy = JSONAttribute(null=True)  # the site settings' policy, copied for sign-in (riveredge.passwords)
+    session_seconds = NumberAttribute(null=True)  # the site settings' session length, copied (None: the default)
     quotas = JSONAttribute(null=True)
     disabled_apps = UnicodeSetAttribute(null=True)  # the apps its admins switched off (riveredge.apps)
 
@@ -93,6 +102,7 @@ class User(TableModel, discriminator="user"):
     search = UnicodeAttribute(null=True)  # lower-case name and email, for ?q= filters
     activation_digest = UnicodeAttribute(null=True)  # an invited account's set-password link (SHA-256)
     activation_expires = UTCDateTimeAttribute(null=True)
+    custom_fields: MapAttribute[str, Any] = MapAttribute(null=True)  # riveredge.custom_fields, by field key
 
     noun: ClassVar[str] = "user"
     id_attribute: ClassVar[str] = "user_id"
@@ -110,6 +120,7 @@ class User(TableModel, discriminator="user"):
             "avatar_key": self.avatar_key,
             "bio": self.bio,
             "contacts": self.contacts,
+            "custom_fields": map_values(self.custom_fields),
         }
 
     @classmethod
@@ -143,6 +154,8 @@ class LoginIdentity(TableModel, discriminator="login"):
 
     user_id = UnicodeAttribute(null=True)
     password_hash = UnicodeAttribute(null=True)
+    password_changed_at = UTCDateTimeAttribute(null=True)  # when the password was set (its age for expiry)
+    password_history = JSONAttribute(null=True)  # the hashes of earlier ones the policy remembers, newest first
     status = UnicodeAttribute(default="active")  # mirrors the user's status: active | disabled
 
     @classmethod
@@ -320,6 +333,7 @@ class Department(TableModel, discriminator="department"):
     status = UnicodeAttribute(default="active")  # active | disabled
     created_by = UnicodeAttribute(null=True)
     moving_to = UnicodeAttribute(null=True)
+    custom_fields: MapAttribute[str, Any] = MapAttribute(null=True)  # riveredge.custom_fields, by field key
 
     noun: ClassVar[str] = "department"
     id_attribute: ClassVar[str] = "department_id"
@@ -333,6 +347,7 @@ class Department(TableModel, discriminator="department"):
             "order": int(self.order or 0),
             "leader_id": self.leader_id,
             "status": self.status,
+            "custom_fields": map_values(self.custom_fields),
         }
 
     @classmethod

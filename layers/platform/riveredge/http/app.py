@@ -211,6 +211,13 @@ def _if_match(app: APIGatewayRestResolver | Router) -> str | None:
 
 
 VersionQuery = Annotated[int | None, Query(ge=0, description="The version you read (or send If-Match)")]
+CustomFieldQuery = Annotated[
+    list[str] | None,
+    Query(
+        max_length=10,
+        description="`<key>:<value>` of a custom field (a multi-select: holds that option); repeat to narrow",
+    ),
+]
 
 
 def expected_version(app: APIGatewayRestResolver | Router, version: int | None = None) -> int | None:

@@ -69,6 +69,12 @@ def preferred(accept_language: str | None, offered: tuple[str, ...] = SHIPPED_LA
     return None
 
 
+def first_language(accept_language: str | None) -> str | None:
+    """The first tag of an Accept-Language header as sent (None: none, or ``*``), for labels of any language."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip()
+    return first if first and first != "*" else None
+
+
 @contextmanager
 def use_request_language(accept_language: str | None) -> Iterator[str | None]:
     """Within the block, problem titles are in the caller's language (when a shipped bundle has it)."""

@@ -1,0 +1,1 @@
+"""Custom-field definitions and the schemas dynamic forms are built from."""

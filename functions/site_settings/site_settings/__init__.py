@@ -1,0 +1,1 @@
+"""Site settings: a tenant's branding, login page, language and time zone, password policy and session length."""
