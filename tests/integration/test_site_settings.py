@@ -500,10 +500,15 @@ def test_an_expired_password_is_refused_after_the_check_and_changed_through_the_
     assert changed.status == 200, changed.body
     assert set(changed.json()) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert claims_of(changed.json()["access_token"])["sub"] == person["id"]
+    # And the sessions opened with the old password have ended (the new one lives)
+    new_session = _session(fresh_tenant.id, changed.json()["access_token"])
+    statuses = {s.session_id: s.status for s in _sessions(fresh_tenant.id, person["id"])}
+    older = [status for session_id, status in statuses.items() if session_id != new_session.session_id]
+    assert statuses[new_session.session_id] == "live" and older and set(older) <= {"revoked"}, statuses
     # Then the new password signs in, the old one no longer does
     assert login(stack, code, person["email"], OTHER).status == 200
     assert login(stack, code, person["email"], PASSWORD).status == 401
-    assert [e.resource for e in _oplog(fresh_tenant.id, "user.change_expired_password")] == ["credential"]
+    assert [e.resource for e in _oplog(fresh_tenant.id, "user.change_expired_password")] == ["session"]
 
 
 def test_a_shortened_session_length_ends_older_sessions_and_shortens_new_ones(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
 from riveredge import aws, keys, mail
 from riveredge.auth.principal import Principal
@@ -105,28 +104,6 @@ def record_import(author: Author, job: Job, *, after: dict[str, Any]) -> None:
 
 
 # -- files ----------------------------------------------------------------------------
-def presigned_upload(key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
-    """A presigned POST for `key` in the files bucket: that content type only, 1 byte to `max_bytes`."""
-    return aws.s3().generate_presigned_post(
-        Bucket=get_settings().files_bucket,
-        Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
-        ExpiresIn=expires_in,
-    )
-
-
-def upload_size(key: str) -> int | None:
-    """The size of what the files bucket holds under `key`, or None when it holds nothing there."""
-    try:
-        head = aws.s3().head_object(Bucket=get_settings().files_bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            return None
-        raise
-    return int(head.get("ContentLength", 0))
-
-
 def read_upload(key: str, max_bytes: int) -> bytes:
     """The uploaded file (at most `max_bytes` + 1 bytes are read: the caller refuses anything longer)."""
     body = aws.s3().get_object(Bucket=get_settings().files_bucket, Key=key)["Body"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from riveredge import custom_fields, spreadsheets
+from riveredge import custom_fields, files, spreadsheets
 from riveredge.actor import Actor
 from riveredge.auth.principal import Principal
 from riveredge.authz import RoleGrant, role_index
@@ -133,7 +133,7 @@ def start_upload(actor: Actor) -> Upload:
     """A presigned POST for a new workbook under the caller's tenant's import prefix (type and size in its policy)."""
     key = f"{_import_prefix(actor.principal)}{new_id()}.xlsx"
     limit = workbooks.LIMITS.file_bytes
-    post = repository.presigned_upload(key, XLSX_MEDIA_TYPE, limit, UPLOAD_EXPIRES_SECONDS)
+    post = files.presigned_upload(key, XLSX_MEDIA_TYPE, limit, UPLOAD_EXPIRES_SECONDS)
     fields = {str(k): str(v) for k, v in post["fields"].items()}
     return Upload(str(post["url"]), fields, key, UPLOAD_EXPIRES_SECONDS, limit, XLSX_MEDIA_TYPE)
 
@@ -162,9 +162,10 @@ def start_import(actor: Actor, request: ImportRequest, context: Any) -> JobAnswe
 
 def _start(actor: Actor, request: ImportRequest, context: Any) -> tuple[int, Job]:
     key = _checked_key(actor, request.key)
-    size = repository.upload_size(key)
-    if size is None:
+    uploaded = files.stored_object(key)
+    if uploaded is None:
         raise _key_problem("nothing was uploaded with this key")
+    size = uploaded.size
     limits = workbooks.LIMITS
     if size > limits.file_bytes:
         raise ValidationError(

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from riveredge import keys
-from riveredge.clock import iso, new_id, utcnow
+from riveredge.clock import new_id, utcnow
 from riveredge.db import condition_failed, transaction
-from riveredge.db.accounts import password_actions
-from riveredge.db.changes import System, change
+from riveredge.db.accounts import live_sessions, replace_password
+from riveredge.db.changes import System
 from riveredge.db.models import KnownLoginAddress, LoginIdentity, LoginLogEntry, LoginThrottle, PendingAdmin, Session
 from riveredge.errors import ConflictError, UnauthorizedError
 from riveredge.scope import Scope
@@ -223,20 +223,9 @@ def revoke(session: Session, reason: str, *, at: datetime) -> None:
     raise ConflictError("the session changed too often to be revoked; try again")
 
 
-def store_password(scope: Scope, identity: LoginIdentity, *, verified_hash: str | None, user_id: str) -> None:
-    """Store the new password `identity` holds (riveredge.passwords.set_password), with its log entry.
-
-    Only if the stored hash is still the one that was verified: a concurrent change is a 409.
-    """
-    action = "user.change_expired_password"
-    with change(System(scope, user_id), action) as c:
-        c.update(
-            identity,
-            password_actions(identity),
-            condition=LoginIdentity.password_hash == verified_hash,
-            versioned=False,  # failure counters and sign-in upkeep do not touch the hash
-            conflict="the password was changed meanwhile; sign in again",
-        )
-        changed = identity.password_changed_at
-        after = {"password_changed_at": iso(changed) if changed else None}
-        c.log(action, "credential", user_id, before=None, after=after)
+def store_password(scope: Scope, identity: LoginIdentity, *, verified_hash: str | None, user_id: str) -> int:
+    """Store the new password `identity` holds and end every other live session of the account, logged
+    (only if the stored hash is still the one that was verified: a concurrent change is a 409)."""
+    live = live_sessions(scope, user_id, now=utcnow())
+    author = System(scope, user_id)
+    return replace_password(author, identity, verified_hash, live, now=utcnow(), action="user.change_expired_password")

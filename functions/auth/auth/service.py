@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,13 +97,11 @@ def _policy(attempt: Attempt) -> dict[str, object] | None:
     return dict(tenant.password_policy or {}) if tenant is not None and not attempt.scope.is_platform else None
 
 
-def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens:
-    """Check the credentials of `email` in the tenant `tenant_code` and open a session.
-
-    Throttled attempts are refused before any password is checked, alike for known and unknown addresses.
-    A right password older than the tenant's policy allows is refused (403 password-expired) and opens no
-    session; only then, so the refusal tells nothing to whoever does not know the password.
-    """
+@contextmanager
+def _signing_in(tenant_code: str, email: str, password: str, client: Client) -> Iterator[tuple[Attempt, str]]:
+    """Within the block: the attempt of `email` whose throttle, password and organisation checks passed, and
+    its account's id. Throttled attempts are refused before any password is checked, alike for known and
+    unknown addresses."""
     scope = _scope_for(tenant_code)
     if scope is None:
         passwords.verify_password(None, password)  # same time as a real check
@@ -114,6 +114,17 @@ def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens
         _check_throttle(attempt)
         user_id = _check_password(attempt, password)
         _check_tenant(attempt, user_id)
+        assert user_id is not None  # _check_tenant refuses the first admin until onboarding creates the account
+        yield attempt, user_id
+
+
+def login(tenant_code: str, email: str, password: str, client: Client) -> Tokens:
+    """Check the credentials of `email` in the tenant `tenant_code` and open a session.
+
+    A right password older than the tenant's policy allows is refused (403 password-expired) and opens no
+    session; only then, so the refusal tells nothing to whoever does not know the password.
+    """
+    with _signing_in(tenant_code, email, password, client) as (attempt, user_id):
         if _password_expired(attempt):
             attempt.refuse("password_expired", user_id)
             raise PasswordExpiredError(EXPIRED)
@@ -125,28 +136,18 @@ def change_expired_password(
 ) -> Tokens:
     """Replace an expired password and open a session: the same throttle and checks as :func:`login` first.
 
-    The new password meets the tenant's current policy and history (riveredge.passwords.set_password). A
-    password that has not expired is refused (409): that change belongs to the signed-in caller's own route.
+    The new password meets the tenant's current policy and history (riveredge.passwords.set_password); every
+    other session of the account ends. A password that has not expired is refused (409): that change belongs
+    to the signed-in caller's own route.
     """
-    scope = _scope_for(tenant_code)
-    if scope is None:
-        passwords.verify_password(None, current_password)  # same time as a real check
-        raise UnauthorizedError(INVALID_CREDENTIALS)
-    email = email.lower()
-    now = utcnow()
-    with use_scope(scope):
-        state = load(scope, login_email=email, login_ip=client.ip or throttle.NO_IP)
-        attempt = Attempt(scope, email, client, now, state, throttle.Counters.of(state, now))
-        _check_throttle(attempt)
-        user_id = _check_password(attempt, current_password)
-        _check_tenant(attempt, user_id)
-        identity = state.identity
-        assert identity is not None and user_id is not None  # _check_password and _check_tenant saw to it
+    with _signing_in(tenant_code, email, current_password, client) as (attempt, user_id):
+        identity = attempt.state.identity
+        assert identity is not None  # _check_password saw to it
         if not _password_expired(attempt):
             raise ConflictError("the password has not expired: sign in and change it with POST /api/me/password")
         verified = identity.password_hash
-        passwords.set_password(identity, new_password, field="new_password", policy=_policy(attempt), now=now)
-        repository.store_password(scope, identity, verified_hash=verified, user_id=user_id)
+        passwords.set_password(identity, new_password, field="new_password", policy=_policy(attempt), now=attempt.now)
+        repository.store_password(attempt.scope, identity, verified_hash=verified, user_id=user_id)
         return _open_session(attempt, user_id)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, JsonValue
 from riveredge.clock import iso
-from riveredge.custom_fields import Definition
+from riveredge.custom_fields import Definition, FieldType
 from riveredge.schemas import RequestModel, ResponseModel
 
 ENTITY_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -18,19 +18,6 @@ FieldKey = Annotated[
         pattern=r"^[a-z][a-z0-9_]{0,39}$",
         description="Lower-case letters, digits and '_' (at most 40), starting with a letter; never changes",
     ),
-]
-FieldType = Literal[
-    "text",
-    "long_text",
-    "number",
-    "decimal",
-    "date",
-    "datetime",
-    "boolean",
-    "select",
-    "multi_select",
-    "user",
-    "department",
 ]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 Description = Annotated[str, Field(max_length=500)]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
-from riveredge.schemas import RequestModel, ResponseModel, StoredObject
+from riveredge.schemas import RequestModel, ResponseModel, StoredObject, TimeZoneName
 
 AVATAR_TYPES = ("image/png", "image/jpeg", "image/webp")
 AvatarType = Literal["image/png", "image/jpeg", "image/webp"]
@@ -15,7 +14,6 @@ Theme = Literal["light", "dark", "system"]
 
 # language[-Script][-REGION]: en, zh-CN, zh-Hans-CN, es-419 (the common shapes of BCP 47)
 _LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$")
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*$")
 
 
 def _language_tag(value: str) -> str:
@@ -25,17 +23,6 @@ def _language_tag(value: str) -> str:
         raise ValueError("must be a BCP 47 language tag such as en or zh-CN")
     language, script, region = found.groups()
     return "-".join(p for p in (language.lower(), script and script.title(), region and region.upper()) if p)
-
-
-def _time_zone(value: str) -> str:
-    """An IANA time zone name that this runtime knows, or ValueError."""
-    if not _ZONE_NAME.match(value) or value.lower() in {"localtime", "posixrules", "factory"}:
-        raise ValueError("must be an IANA time zone name such as Europe/Paris")
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValueError("must be an IANA time zone name such as Europe/Paris") from error
-    return value
 
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -48,7 +35,6 @@ ContactValue = Annotated[str, Field(min_length=1, max_length=200)]
 Contacts = Annotated[dict[ContactKey, ContactValue], Field(max_length=10, description="At most 10 entries")]
 Version = Annotated[int, Field(ge=0, description="The version you read; a stale one is a 412")]
 LanguageTag = Annotated[str, Field(max_length=35), AfterValidator(_language_tag)]
-TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
 
 
 class ProfileUpdateRequest(RequestModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from riveredge import passwords
+from riveredge import files, passwords
 from riveredge.actor import Actor
 from riveredge.clock import new_id, utcnow
 from riveredge.db.models import User
@@ -47,7 +47,7 @@ def _stale(expected: int, actual: int | None, what: str) -> PreconditionFailedEr
 
 
 def _profile(user: User) -> Profile:
-    url = repository.download_url(user.avatar_key, DOWNLOAD_EXPIRES_SECONDS) if user.avatar_key else None
+    url = files.download_url(user.avatar_key, DOWNLOAD_EXPIRES_SECONDS) if user.avatar_key else None
     return Profile(user, url)
 
 
@@ -90,7 +90,7 @@ def _avatar_prefix(actor: Actor) -> str:
 def start_avatar_upload(actor: Actor, content_type: str) -> AvatarUpload:
     """A presigned POST for a new object under the caller's own avatar prefix (type and size in its policy)."""
     key = f"{_avatar_prefix(actor)}{new_id()}"
-    post = repository.presigned_upload(key, content_type, AVATAR_MAX_BYTES, UPLOAD_EXPIRES_SECONDS)
+    post = files.presigned_upload(key, content_type, AVATAR_MAX_BYTES, UPLOAD_EXPIRES_SECONDS)
     return AvatarUpload(str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}, key)
 
 
@@ -103,7 +103,7 @@ def confirm_avatar(actor: Actor, request: AvatarConfirmRequest) -> Profile:
     prefix = _avatar_prefix(actor)
     if not re.fullmatch(re.escape(prefix) + _ULID, request.key):
         raise _key_problem("not an upload key of yours (ask POST /api/me/avatar/upload for one)")
-    stored = repository.stored_object(request.key)
+    stored = files.stored_object(request.key)
     if stored is None:
         raise _key_problem("nothing was uploaded with this key")
     if stored.content_type not in AVATAR_TYPES or not 0 < stored.size <= AVATAR_MAX_BYTES:

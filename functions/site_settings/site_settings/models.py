@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 from riveredge.passwords import EXPIRY_DAYS_MAX, HISTORY_MAX, MIN_LENGTH_RANGE
-from riveredge.schemas import RequestModel, ResponseModel
+from riveredge.schemas import RequestModel, ResponseModel, TimeZoneName
 
 SESSION_SECONDS_RANGE = (15 * 60, 30 * 24 * 3600)  # 15 minutes .. 30 days
 IMAGE_TYPES: dict[str, tuple[str, ...]] = {
@@ -18,19 +16,6 @@ IMAGE_TYPES: dict[str, tuple[str, ...]] = {
 MAX_BYTES = {"logo": 1024 * 1024, "favicon": 256 * 1024}
 ImageKind = Literal["logo", "favicon"]
 ImageType = Literal["image/png", "image/jpeg", "image/webp", "image/x-icon", "image/vnd.microsoft.icon"]
-
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*$")
-
-
-def _time_zone(value: str) -> str:
-    """An IANA time zone name that this runtime knows, or ValueError."""
-    if not _ZONE_NAME.match(value) or value.lower() in {"localtime", "posixrules", "factory"}:
-        raise ValueError("must be an IANA time zone name such as Asia/Shanghai")
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValueError("must be an IANA time zone name such as Asia/Shanghai") from error
-    return value
 
 
 Version = Annotated[int, Field(ge=0, description="The version you read (0 while none is stored); stale: 412")]
@@ -47,7 +32,6 @@ LanguageTag = Annotated[
         description="A language the organisation has on (see /api/languages)",
     ),
 ]
-TimeZoneName = Annotated[str, Field(max_length=64, description="IANA: `Asia/Shanghai`"), AfterValidator(_time_zone)]
 ObjectKey = Annotated[
     str, Field(min_length=1, max_length=300, description="The key POST /api/site-settings/uploads answered")
 ]

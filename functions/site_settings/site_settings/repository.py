@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-from riveredge import aws, config_cache, keys, site
+from riveredge import config_cache, keys, site
 from riveredge.actor import Actor
 from riveredge.db.changes import change
 from riveredge.db.identity import tenant_id_for_code
 from riveredge.db.models import SiteSettings, Tenant
 from riveredge.scope import Scope
-from riveredge.settings import get_settings
 
 
 def find(scope: Scope) -> SiteSettings | None:
@@ -55,36 +52,3 @@ def save(
 
 
 # -- images (S3) -----------------------------------------------------------------------
-def presigned_upload(key: str, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
-    """A presigned POST for `key` in the files bucket: that type only, 1 byte to `max_bytes`."""
-    return aws.s3().generate_presigned_post(
-        Bucket=get_settings().files_bucket,
-        Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
-        ExpiresIn=expires_in,
-    )
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    content_type: str
-    size: int
-
-
-def stored_object(key: str) -> StoredObject | None:
-    """What the files bucket holds under `key`, or None when it holds nothing there."""
-    try:
-        head = aws.s3().head_object(Bucket=get_settings().files_bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            return None
-        raise
-    return StoredObject(str(head.get("ContentType", "")), int(head.get("ContentLength", 0)))
-
-
-def download_url(key: str, expires_in: int) -> str:
-    """A presigned GET of `key` in the files bucket (signed locally: no request is made)."""
-    return aws.s3().generate_presigned_url(
-        "get_object", Params={"Bucket": get_settings().files_bucket, "Key": key}, ExpiresIn=expires_in
-    )

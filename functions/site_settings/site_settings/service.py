@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from riveredge import passwords, site
+from riveredge import files, passwords, site
 from riveredge.actor import Actor
 from riveredge.clock import iso, new_id, utcnow
 from riveredge.db.changes import expect_version
@@ -56,7 +56,7 @@ def _session_seconds(values: dict[str, Any]) -> int:
 
 
 def _url(key: str | None) -> str | None:
-    return repository.download_url(key, DOWNLOAD_EXPIRES_SECONDS) if key else None
+    return files.download_url(key, DOWNLOAD_EXPIRES_SECONDS) if key else None
 
 
 def _response(values: dict[str, Any], stored: SiteSettings | None) -> SiteSettingsResponse:
@@ -107,7 +107,7 @@ def start_upload(actor: Actor, kind: str, content_type: str) -> Upload:
             f"a {kind} is one of {allowed}", errors=[FieldProblem("content_type", f"a {kind} is one of {allowed}")]
         )
     key = f"{_prefix(actor, kind)}{new_id()}"
-    post = repository.presigned_upload(key, content_type, MAX_BYTES[kind], UPLOAD_EXPIRES_SECONDS)
+    post = files.presigned_upload(key, content_type, MAX_BYTES[kind], UPLOAD_EXPIRES_SECONDS)
     return Upload(str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}, key, MAX_BYTES[kind])
 
 
@@ -116,7 +116,7 @@ def _image_problem(actor: Actor, kind: str, key: str) -> FieldProblem | None:
     field = f"{kind}_key"
     if not re.fullmatch(re.escape(_prefix(actor, kind)) + _ULID, key):
         return FieldProblem(field, f"not an upload key of this organisation's {kind} (POST /api/site-settings/uploads)")
-    stored = repository.stored_object(key)
+    stored = files.stored_object(key)
     if stored is None:
         return FieldProblem(field, "nothing was uploaded with this key")
     if stored.content_type not in IMAGE_TYPES[kind] or not 0 < stored.size <= MAX_BYTES[kind]:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pynamodb.attributes import Attribute
 from pynamodb.expressions.condition import Condition
@@ -42,7 +42,7 @@ from riveredge.scope import Scope
 KIND = "custom_fields"
 
 ENTITIES: dict[str, str] = {"user": "Accounts", "department": "Departments"}
-TYPES = (
+FieldType = Literal[
     "text",
     "long_text",
     "number",
@@ -54,7 +54,8 @@ TYPES = (
     "multi_select",
     "user",
     "department",
-)
+]
+TYPES: tuple[str, ...] = get_args(FieldType)
 OPTION_TYPES = ("select", "multi_select")
 MAX_FIELDS = 50  # per entity type
 TEXT_MAX = {"text": 200, "long_text": 5000}  # the longest value when the field sets no max_length

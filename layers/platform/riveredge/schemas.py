@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -36,6 +38,23 @@ def _not_reserved(code: str) -> str:
 
 TenantCodeField = Annotated[str, Field(pattern=TENANT_CODE_PATTERN, min_length=3, max_length=32)]
 NewTenantCode = Annotated[TenantCodeField, AfterValidator(_not_reserved)]
+
+
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*$")
+
+
+def time_zone_name(value: str) -> str:
+    """An IANA time zone name that this runtime knows, or ValueError."""
+    if not _ZONE_NAME.match(value) or value.lower() in {"localtime", "posixrules", "factory"}:
+        raise ValueError("must be an IANA time zone name such as Asia/Shanghai")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ValueError("must be an IANA time zone name such as Asia/Shanghai") from error
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64, description="IANA: `Asia/Shanghai`"), AfterValidator(time_zone_name)]
 
 
 def _time(value: datetime | None) -> str:

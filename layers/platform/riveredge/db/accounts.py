@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from pynamodb.expressions.update import Action
 
@@ -13,7 +13,8 @@ from riveredge import keys
 from riveredge.clock import utcnow
 from riveredge.db.base import TableModel
 from riveredge.db.changes import Author, Change, change
-from riveredge.db.models import LoginIdentity, User
+from riveredge.db.models import LoginIdentity, Session, User
+from riveredge.db.revocation import revoke_sessions
 from riveredge.errors import ConflictError
 from riveredge.scope import Scope
 
@@ -56,6 +57,51 @@ def password_actions(identity: LoginIdentity) -> list[Action]:
         LoginIdentity.password_changed_at.set(identity.password_changed_at),
         history.set(identity.password_history) if identity.password_history else history.remove(),
     ]
+
+
+def live_sessions(scope: Scope, user_id: str, *, now: datetime) -> list[Session]:
+    """Every live, unexpired session of one user (a Query of gsi1)."""
+    live = (Session.status == "live") & (Session.expires_at > now)
+    results = Session.gsi1.query(keys.user_sessions_index(scope, user_id), filter_condition=live)
+    return [s for s in results if isinstance(s, Session) and s.user_id == user_id]
+
+
+def replace_password(
+    author: Author,
+    identity: LoginIdentity,
+    verified_hash: str | None,
+    revoke: Sequence[Session],
+    *,
+    now: datetime,
+    action: str,
+) -> int:
+    """Store the new password `identity` holds (riveredge.passwords.set_password) and revoke `revoke`: the
+    credential and the first 98 sessions in one logged transaction.
+
+    The hash is swapped only if it is still `verified_hash`, the one that was verified (a concurrent change
+    is a 409). Sessions beyond what one transaction holds are revoked in further transactions right after,
+    each with its own log entry. Answers how many sessions were revoked.
+    """
+
+    def swap_hash(c: Change) -> None:
+        c.update(
+            identity,
+            password_actions(identity),
+            condition=LoginIdentity.password_hash == verified_hash,
+            versioned=False,  # failure counters may move meanwhile; the hash may not
+            conflict="the password was changed meanwhile; sign in again",
+        )
+
+    revoked = revoke_sessions(
+        author,
+        revoke,
+        reason="password_changed",
+        now=now,
+        action=action,
+        resource_id=str(identity.user_id),
+        first=swap_hash,
+    )
+    return len(revoked)
 
 
 def _identity_for(scope: Scope, email: str) -> LoginIdentity:
