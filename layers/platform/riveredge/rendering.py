@@ -656,12 +656,9 @@ def _environment(autoescape: bool) -> Any:
 
     class _Environment(ImmutableSandboxedEnvironment):
         def getitem(self, obj: Any, argument: Any) -> Any:
-            if isinstance(obj, Mapping) and isinstance(argument, str):
-                try:
-                    return obj[argument]
-                except KeyError:
-                    pass
-            return self.undefined(obj=obj, name=argument)
+            if isinstance(obj, Mapping) and isinstance(argument, str) and argument in obj:
+                return obj[argument]
+            return self.undefined(obj=obj, name=argument)  # an absent key, or anything but a mapping's key
 
         def getattr(self, obj: Any, attribute: str) -> Any:
             return self.undefined(obj=obj, name=attribute)
