@@ -1,7 +1,7 @@
-"""`make bench`: cold-import ratios of every Lambda function, DynamoDB calls per request, the account import, a soak.
+"""`make bench`: cold imports, DynamoDB calls per request, the account import, a soak, template rendering.
 
     python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--skip-import] [--skip-soak]
-                             [--soak-requests 10000] [--strict]
+                             [--skip-render] [--soak-requests 10000] [--strict]
 
 A report, not a test: wall-clock numbers are printed, never asserted. With
 --strict the exit status is 1 when a DynamoDB call-count target is missed
@@ -242,6 +242,17 @@ def report_soak(requests: int, clients: int, checks: list[Check]) -> None:
         checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
 
 
+# -- 5. template rendering -------------------------------------------------------------------
+def report_render(checks: list[Check]) -> None:
+    from benchmarks import render_bench as rb
+
+    section(f"5. Template rendering: warm render of the welcome mail (target <= {rb.WARM_TARGET_MS} ms), cold compile")
+    print("riveredge.rendering in this process; see benchmarks/render_bench.py for what each number covers.\n")
+    progress(f"rendering: {rb.COMPILES} cold compiles, {rb.RENDERS} warm renders")
+    for name, value, target, met in rb.report(rb.measure()):
+        checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
+
+
 # -- summary ---------------------------------------------------------------------------------
 def report_summary(checks: list[Check], elapsed: float) -> None:
     section("Summary")
@@ -261,6 +272,7 @@ def main() -> int:
     parser.add_argument("--skip-calls", action="store_true", help="leave out the DynamoDB section")
     parser.add_argument("--skip-import", action="store_true", help="leave out the 10,000-row account import")
     parser.add_argument("--skip-soak", action="store_true", help="leave out the soak of the running stack")
+    parser.add_argument("--skip-render", action="store_true", help="leave out the template-rendering section")
     parser.add_argument("--soak-requests", type=int, default=10_000, help="requests of the soak (default 10,000)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a DynamoDB call-count target is missed")
     args = parser.parse_args()
@@ -295,10 +307,18 @@ def main() -> int:
             traceback.print_exc()
             print(f"\nERROR: the soak section failed: {error}")
             checks.append(Check("soak", "error", "-", "ERROR"))
+    if not args.skip_render:
+        try:
+            report_render(checks)
+        except Exception as error:  # the renderer could not run: say so, still print the summary
+            traceback.print_exc()
+            print(f"\nERROR: the rendering section failed: {error}")
+            checks.append(Check("template rendering", "error", "-", "ERROR"))
     report_summary(checks, time.perf_counter() - started)
     if any(c.result == "ERROR" for c in checks):
         return 2  # the benchmark itself could not run
-    calls_missed = any(c.result != "PASS" for c in checks if not c.name.startswith("cold import"))
+    timed = ("cold import", "warm render")  # wall-clock checks: reported, never a --strict failure
+    calls_missed = any(c.result != "PASS" for c in checks if not c.name.startswith(timed))
     return 1 if args.strict and calls_missed else 0
 
 
