@@ -83,8 +83,16 @@ def test_swagger_ui_renders_every_operation_of_the_openapi(local_stack_url: str,
     spec: dict[str, Any] = requests.get(f"{local_stack_url}/openapi.json", timeout=TIMEOUT).json()
     operations = {(method, path) for path, item in spec["paths"].items() for method in item if method in HTTP_METHODS}
 
-    # When a real browser opens /docs and Swagger UI has fetched and rendered the document
-    dom = _rendered_dom(f"{local_stack_url}/docs", tmp_path)
+    # When a real browser opens /docs and Swagger UI has fetched and rendered the document, in a window tall
+    # enough for the whole list: from 150 tags + operations Swagger UI renders only the rows in the viewport
+    tags = {
+        tag
+        for item in spec["paths"].values()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+        for tag in op.get("tags", ["default"])
+    }
+    dom = _rendered_dom(f"{local_stack_url}/docs", tmp_path, height=ROW_PIXELS * (len(operations) + len(tags)) + 2_000)
 
     # Then the page lists every operation (with a known route among them), and no rendering error
     assert "Unable to render this definition" not in dom
@@ -93,8 +101,11 @@ def test_swagger_ui_renders_every_operation_of_the_openapi(local_stack_url: str,
     assert listed == operations
 
 
-def _rendered_dom(url: str, profile: Path) -> str:
-    """The DOM of the page in headless Chromium, once the page has loaded and gone idle."""
+ROW_PIXELS = 80  # an operation row of Swagger UI is about 60 px high at 1280 px wide, a tag heading more
+
+
+def _rendered_dom(url: str, profile: Path, height: int) -> str:
+    """The DOM of the page in headless Chromium (a window `height` px tall), once it has loaded and gone idle."""
     chromium = shutil.which(os.environ.get("CHROMIUM", "chromium"))
     if chromium is None:  # a failure, not a skip: CI (.ci/run) installs it
         pytest.fail("Chromium is needed for the Swagger UI test: `apt-get install chromium` (or set CHROMIUM)")
@@ -108,6 +119,7 @@ def _rendered_dom(url: str, profile: Path) -> str:
             "--disable-background-networking",
             "--no-first-run",
             f"--user-data-dir={profile}",
+            f"--window-size=1280,{height}",
             # Virtual time stops while requests are pending and skips idle time, so the budget is not a race
             "--virtual-time-budget=10000",
             "--dump-dom",

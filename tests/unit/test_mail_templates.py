@@ -9,8 +9,9 @@ import pytest
 from riveredge import mail_templates, rendering
 from riveredge.errors import ValidationError
 from riveredge.mail_templates import TemplateType, get, register, type_of, types
+from riveredge.mail_templates.global_variables import BUILT_IN_KEYS
 
-GLOBALS = {  # the global variables every template may use (their routes come with issue 9 item 2)
+GLOBALS = {
     "app_name": "RiverEdge",
     "site_url": "https://app.example.com",
     "support_email": "help@example.com",
@@ -23,7 +24,8 @@ PARTS = (("subject", "subject"), ("html", "html"), ("text", "text"))
 
 @pytest.mark.parametrize("kind", types(), ids=lambda t: t.code)
 def test_every_shipped_default_checks_and_renders_with_its_examples(kind: TemplateType) -> None:
-    known = [v.key for v in kind.variables] + sorted(GLOBALS)
+    assert set(GLOBALS) == BUILT_IN_KEYS
+    known = [v.key for v in kind.variables] + sorted(BUILT_IN_KEYS)
     for language, body in kind.defaults.items():
         for attribute, part in PARTS:
             source = getattr(body, attribute)

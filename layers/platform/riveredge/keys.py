@@ -46,6 +46,7 @@ code rule             <scope>CODE_RULE               <rule id>
 code rule code        <scope>CODE_RULE_CODE          <code, lower case>
 code counter          <scope>CODE_SEQ#<rule id>      <context>#<period>
 custom field          <scope>CUSTOM_FIELD#<entity>   <field key>
+mail global variable  <scope>MAIL_GLOBAL             <key>
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -321,6 +322,15 @@ def custom_fields(scope: Scope, entity: str) -> str:
 
 def custom_field(scope: Scope, entity: str, key: str) -> Key:
     return Key(custom_fields(scope, entity), key)
+
+
+# -- mail templates --------------------------------------------------------------------------
+def mail_globals(scope: Scope) -> str:
+    return collection(scope, "MAIL_GLOBAL")
+
+
+def mail_global(scope: Scope, key: str) -> Key:
+    return Key(mail_globals(scope), key)
 
 
 def code_counter(scope: Scope, rule_id: str, context: str, period: str) -> Key:

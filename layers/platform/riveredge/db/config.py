@@ -232,3 +232,24 @@ class CustomField(TableModel, discriminator="custom_field"):
     def new(cls, scope: Scope, entity: str, key: str, **attributes: Any) -> CustomField:
         item_key = keys.custom_field(scope, entity, key)
         return cls(item_key.pk, item_key.sk, entity_type=entity, key=key, **attributes)
+
+
+class MailGlobal(TableModel, discriminator="mail_global"):
+    """A static global mail variable of a tenant: its own, or the value of a built-in static one
+    (see :mod:`riveredge.mail_templates.globals`)."""
+
+    key = UnicodeAttribute()
+    label = UnicodeAttribute()
+    value = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "global variable"
+    id_attribute: ClassVar[str] = "key"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "value": self.value, "description": self.description}
+
+    @classmethod
+    def new(cls, scope: Scope, key: str, **attributes: Any) -> MailGlobal:
+        item_key = keys.mail_global(scope, key)
+        return cls(item_key.pk, item_key.sk, key=key, **attributes)

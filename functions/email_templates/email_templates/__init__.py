@@ -1,0 +1,1 @@
+"""Mail templates: their types (metadata) and global variables."""
