@@ -212,6 +212,22 @@ def test_batch_answers_per_account(stack: LocalStack, fresh_tenant: TenantFixtur
     assert stack.request("GET", f"/api/users/{ids[0]}", token=token).json()["role_ids"] == [role["id"]]
 
 
+def test_an_admin_cannot_reset_their_own_password_through_the_admin_route(
+    stack: LocalStack, fresh_tenant: TenantFixture
+) -> None:
+    # Given the admin signed in
+    token = fresh_tenant.admin_token
+    me = stack.request("GET", "/api/auth/me", token=token).json()
+
+    # When they reset their own password as if it were another account's
+    for body in ({}, {"password": "Brand-new-pass-7"}):
+        reply = stack.request("POST", f"/api/users/{me['user']['id']}/reset-password", token=token, json_body=body)
+
+        # Then it is a conflict that says where their own password is changed, and their session goes on
+        assert reply.status == 409 and "/api/me/password" in reply.json()["detail"]
+    assert stack.request("GET", "/api/auth/me", token=token).status == 200
+
+
 def test_reset_password_ends_sessions(stack: LocalStack, fresh_tenant: TenantFixture) -> None:
     token = fresh_tenant.admin_token
     email = _email(fresh_tenant)

@@ -198,6 +198,8 @@ def reset_password(actor: Actor, user_id: str, password: str | None) -> tuple[st
     """Set a new password, or mail a reset link; every live session of the account ends either way."""
     scope = actor.principal.scope
     user = get(actor, user_id)
+    if user.user_id == actor.principal.user_id:  # it would end the caller's own session: /api/me/password is theirs
+        raise ConflictError("you cannot reset your own password here: change it with /api/me/password")
     if user.status != "active":
         raise ConflictError(f"the account is {user.status}")
     before = user.snapshot()
