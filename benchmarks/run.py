@@ -1,7 +1,10 @@
-"""`make bench`: cold imports, DynamoDB calls per request, the account import, a soak, template rendering.
+"""`make bench`: cold imports, DynamoDB calls per request, the account import, a soak, template rendering,
+the message fan-out, the real-time push.
 
     python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--skip-import] [--skip-soak]
-                             [--skip-render] [--soak-requests 10000] [--strict]
+                             [--skip-render] [--skip-fanout] [--fanout-recipients 10000]
+                             [--skip-realtime] [--realtime-sends 30]
+                             [--soak-requests 10000] [--strict]
 
 A report, not a test: wall-clock numbers are printed, never asserted. With
 --strict the exit status is 1 when a DynamoDB call-count target is missed
@@ -18,6 +21,7 @@ import statistics
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -253,7 +257,40 @@ def report_render(checks: list[Check]) -> None:
         checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
 
 
+# -- 6. message fan-out --------------------------------------------------------------------
+def report_fanout(recipients: int, checks: list[Check]) -> None:
+    from benchmarks import fanout_bench as fb
+
+    section(f"6. Message fan-out: an in-app push to everyone of a tenant of {recipients:,} people, on moto")
+    print("The local stack in this process; see benchmarks/fanout_bench.py for what each number covers.\n")
+    progress(f"fan-out: seeding {recipients:,} accounts, then the push until it is sent")
+    for name, value, target, met in fb.report(fb.measure(recipients)):
+        checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
+
+
+# -- 7. real-time push ------------------------------------------------------------------------
+def report_realtime(sends: int, checks: list[Check]) -> None:
+    from benchmarks import realtime_bench as rb
+
+    section(f"7. Real-time push: send to WebSocket frame, {sends} in-app messages through `python -m local_stack`")
+    print("See benchmarks/realtime_bench.py for what the latency covers.\n")
+    progress(f"real-time push: starting the stack, then {sends} sends")
+    for name, value, target, met in rb.report(rb.measure(sends)):
+        checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
+
+
 # -- summary ---------------------------------------------------------------------------------
+def guarded(checks: list[Check], what: str, name: str, run: Callable[[], None]) -> None:
+    """Run one section; a section that cannot run (a broken request path, a stack that does not start) says
+    so, counts as an ERROR check, and the summary still prints."""
+    try:
+        run()
+    except Exception as error:
+        traceback.print_exc()
+        print(f"\nERROR: the {what} section failed: {error}")
+        checks.append(Check(name, "error", "-", "ERROR"))
+
+
 def report_summary(checks: list[Check], elapsed: float) -> None:
     section("Summary")
     width = max((len(c.name) for c in checks), default=10) + 2
@@ -273,6 +310,10 @@ def main() -> int:
     parser.add_argument("--skip-import", action="store_true", help="leave out the 10,000-row account import")
     parser.add_argument("--skip-soak", action="store_true", help="leave out the soak of the running stack")
     parser.add_argument("--skip-render", action="store_true", help="leave out the template-rendering section")
+    parser.add_argument("--skip-fanout", action="store_true", help="leave out the message fan-out section")
+    parser.add_argument("--skip-realtime", action="store_true", help="leave out the real-time push section")
+    parser.add_argument("--realtime-sends", type=int, default=30, help="timed sends of the push (default 30)")
+    parser.add_argument("--fanout-recipients", type=int, default=10_000, help="people of the fan-out (default 10,000)")
     parser.add_argument("--soak-requests", type=int, default=10_000, help="requests of the soak (default 10,000)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a DynamoDB call-count target is missed")
     args = parser.parse_args()
@@ -287,37 +328,26 @@ def main() -> int:
     if not args.skip_imports:
         report_imports(max(1, args.runs), checks)
     if not args.skip_calls:
-        try:
-            report_calls(checks)
-        except Exception as error:  # a broken request path: say so, still print the summary
-            traceback.print_exc()
-            print(f"\nERROR: the DynamoDB section failed: {error}")
-            checks.append(Check("DynamoDB calls per request", "error", "-", "ERROR"))
+        guarded(checks, "DynamoDB", "DynamoDB calls per request", lambda: report_calls(checks))
     if not args.skip_import:
-        try:
-            report_import(checks)
-        except Exception as error:  # the import could not run: say so, still print the summary
-            traceback.print_exc()
-            print(f"\nERROR: the account import section failed: {error}")
-            checks.append(Check("account import", "error", "-", "ERROR"))
+        guarded(checks, "account import", "account import", lambda: report_import(checks))
     if not args.skip_soak:
-        try:
-            report_soak(args.soak_requests, 8, checks)
-        except Exception as error:  # the stack could not be soaked: say so, still print the summary
-            traceback.print_exc()
-            print(f"\nERROR: the soak section failed: {error}")
-            checks.append(Check("soak", "error", "-", "ERROR"))
+        guarded(checks, "soak", "soak", lambda: report_soak(args.soak_requests, 8, checks))
     if not args.skip_render:
-        try:
-            report_render(checks)
-        except Exception as error:  # the renderer could not run: say so, still print the summary
-            traceback.print_exc()
-            print(f"\nERROR: the rendering section failed: {error}")
-            checks.append(Check("template rendering", "error", "-", "ERROR"))
+        guarded(checks, "rendering", "template rendering", lambda: report_render(checks))
+    if not args.skip_fanout:
+        guarded(checks, "fan-out", "message fan-out", lambda: report_fanout(args.fanout_recipients, checks))
+    if not args.skip_realtime:
+        guarded(checks, "real-time", "real-time push", lambda: report_realtime(max(1, args.realtime_sends), checks))
     report_summary(checks, time.perf_counter() - started)
     if any(c.result == "ERROR" for c in checks):
         return 2  # the benchmark itself could not run
-    timed = ("cold import", "warm render")  # wall-clock checks: reported, never a --strict failure
+    timed = (
+        "cold import",
+        "warm render",
+        "fan-out wall time",
+        "push latency",
+    )  # wall-clock checks: reported, never a --strict failure
     calls_missed = any(c.result != "PASS" for c in checks if not c.name.startswith(timed))
     return 1 if args.strict and calls_missed else 0
 

@@ -15,11 +15,18 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    ws_port = int(os.environ.get("WS_PORT", "3001"))
+    ws_management_port = int(os.environ.get("WS_MANAGEMENT_PORT", "3002"))
     password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
     base = f"http://{host}:{port}"
-    stack = LocalStack(moto_port=moto_port, parameters={"AppBaseUrl": base}).start()
+    stack = LocalStack(
+        moto_port=moto_port,
+        parameters={"AppBaseUrl": base},
+        websocket_port=ws_port,
+        websocket_management_port=ws_management_port,
+    ).start()
     seeded = stack.seed_demo(password)
     stack.scheduler.start()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -27,6 +34,7 @@ def main() -> None:
     from local_stack.server import serve
 
     server = serve(stack, host, port)
+    websocket = stack.websocket
     print(
         f"""
 RiverEdge local stack is up.
@@ -34,6 +42,8 @@ RiverEdge local stack is up.
   OpenAPI      {base}/openapi.json
   Swagger UI   {base}/docs
   Sent mail    {base}/_local/mail
+  WebSocket    {websocket.url if websocket else "(none)"}/?token=<access token>   (real-time push)
+  WS manage    {websocket.management_url if websocket else "(none)"}/@connections/<id>
   Moto (AWS)   http://127.0.0.1:{moto_port}
 
   Platform operator  tenant "platform"      {OPERATOR_EMAIL}

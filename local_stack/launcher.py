@@ -37,12 +37,18 @@ class StackProcess:
         self.port, self.moto_port = free_port(), free_port()
         while self.moto_port == self.port:
             self.moto_port = free_port()
+        self.ws_port = free_port()
+        while self.ws_port in (self.port, self.moto_port):
+            self.ws_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.moto_url = f"http://127.0.0.1:{self.moto_port}"
+        self.ws_url = f"ws://127.0.0.1:{self.ws_port}"  # the WebSocket API (its management port: any free one)
         self.environment = {
             **os.environ,
             "PORT": str(self.port),
             "MOTO_PORT": str(self.moto_port),
+            "WS_PORT": str(self.ws_port),
+            "WS_MANAGEMENT_PORT": "0",
             "DEMO_PASSWORD": demo_password,
             **(environment or {}),
         }

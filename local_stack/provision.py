@@ -26,15 +26,22 @@ ORDER = [
     "AWS::SES::ConfigurationSetEventDestination",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
+    "AWS::IAM::Role",
     "AWS::SNS::Topic",
     "AWS::CloudWatch::Alarm",
     "AWS::Logs::LogGroup",
     "AWS::Serverless::LayerVersion",
+    "AWS::ApiGatewayV2::Api",
     "AWS::Serverless::Function",
     "AWS::Serverless::StateMachine",
     "AWS::Events::Rule",
     "AWS::Scheduler::Schedule",
     "AWS::Serverless::Api",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::RouteResponse",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",
 ]
 
 
@@ -194,6 +201,15 @@ class Provisioner:
 
     def _sqs_queuepolicy(self, logical_id: str, resource: dict[str, Any]) -> None:
         self.resolver.refs[logical_id] = logical_id  # IAM is not enforced locally
+
+    def _iam_role(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """A role as a name and an ARN (IAM is not enforced locally: its policies are not created)."""
+        properties = resource.get("Properties", {})
+        trust = self.resolver.resolve(properties.get("AssumeRolePolicyDocument", {}))
+        name = str(properties.get("RoleName") or f"riveredge-local-{logical_id}")
+        arn = self.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = arn
 
     def _sns_topic(self, logical_id: str, resource: dict[str, Any]) -> None:
         arn = self.client("sns").create_topic(Name=self.props(resource)["TopicName"])["TopicArn"]
@@ -368,6 +384,26 @@ class Provisioner:
     def _serverless_api(self, logical_id: str, resource: dict[str, Any]) -> None:
         # Served by the local gateway (local_stack.gateway), not by moto.
         self.resolver.refs[logical_id] = "local"
+
+    # The WebSocket API is served by local_stack.websocket (a real WebSocket server running the handlers), not by
+    # moto; its resources only need ids here. Lambda permissions are not enforced locally.
+    def _apigatewayv2_api(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = "localws"
+
+    def _apigatewayv2_integration(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = logical_id
+
+    def _apigatewayv2_route(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = logical_id
+
+    def _apigatewayv2_routeresponse(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = logical_id
+
+    def _apigatewayv2_stage(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = str(self.props(resource)["StageName"])
+
+    def _lambda_permission(self, logical_id: str, resource: dict[str, Any]) -> None:
+        self.resolver.refs[logical_id] = logical_id
 
     def function_environments(self) -> dict[str, dict[str, str]]:
         """Each function's resolved environment (Globals merged), by logical id."""

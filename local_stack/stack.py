@@ -20,6 +20,7 @@ from local_stack.lambdas import FunctionRegistry, install_moto_seam
 from local_stack.provision import Provisioner, shared_environment
 from local_stack.scheduler import LocalScheduler
 from local_stack.template import ROOT, Resolver, load, parameter_defaults
+from local_stack.websocket import WebSocketGateway, websocket_routes
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -98,8 +99,12 @@ class LocalStack:
         function_environment: dict[str, str] | None = None,
         function_log: str | None = None,
         concurrency: int | None = None,
+        websocket_port: int | None = None,
+        websocket_management_port: int | None = None,
     ) -> None:
         self.moto_port = moto_port or free_port()
+        self.websocket_port = websocket_port or 0  # 0: a free port
+        self.websocket_management_port = websocket_management_port or 0
         # links in mail point at the local API unless told otherwise
         self.parameters = {"Stage": STAGE, "AppBaseUrl": "http://127.0.0.1:3000", **(parameters or {})}
         self.function_overrides = dict(function_environment or {})
@@ -112,6 +117,7 @@ class LocalStack:
         self.runtime: LambdaRuntime
         self.event_sources: EventSources
         self.environment: dict[str, str] = {}
+        self.websocket: WebSocketGateway | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -141,6 +147,18 @@ class LocalStack:
         provisioner = Provisioner(template, self.resolver, self.registry)
         provisioner.run()
         environments = provisioner.function_environments()
+        if websocket_routes(template)[0] is not None:
+            # the WebSocket API and its management endpoint (what WEBSOCKET_ENDPOINT names in AWS)
+            self.websocket = WebSocketGateway(
+                template,
+                self.resolver,
+                self.registry,
+                port=self.websocket_port,
+                management_port=self.websocket_management_port,
+            ).start()
+            for variables in environments.values():
+                if "WEBSOCKET_ENDPOINT" in variables:
+                    variables["WEBSOCKET_ENDPOINT"] = self.websocket.management_url
         self.environment = shared_environment(environments)
         os.environ.update(self.environment)
         base = dict(os.environ)
@@ -176,6 +194,8 @@ class LocalStack:
             self.event_sources.stop()
         if hasattr(self, "scheduler"):
             self.scheduler.stop()
+        if self.websocket is not None:
+            self.websocket.stop()
         if hasattr(self, "runtime"):
             self.runtime.stop()
         if self._server is not None:
@@ -281,23 +301,23 @@ class LocalStack:
             )
         return sorted(found, key=lambda m: str(m["delivery_id"]), reverse=True)
 
+    def verify_email_identity(self, identity: str) -> None:
+        """Make `identity` (an address or a domain) an SES identity verified for sending, as SES does once its
+        owner clicked the verification mail or published the DNS records (moto creates identities unverified)."""
+        from moto.ses.models import ses_backends
+
+        identities = ses_backends[ACCOUNT_ID][REGION].email_identities
+        if identity not in identities:
+            boto3.client("sesv2").create_email_identity(EmailIdentity=identity)
+        identities[identity].verified_for_sending_status = True
+
     def sent_mail(self, *, settle: bool = True) -> list[dict[str, Any]]:
         """Every mail SES accepted (moto's outbox), once the mail queue has drained (unless told not to wait)."""
         if settle:
             self.settle()
         from moto.ses.models import ses_backends  # the server, too, runs in this process
 
-        messages = ses_backends[ACCOUNT_ID][REGION].sent_messages
-        return [
-            {
-                "id": m.id,
-                "from": m.source,
-                "to": m.destinations.get("ToAddresses", []),
-                "subject": m.subject,
-                "body": m.body,
-            }
-            for m in messages
-        ]
+        return [_outbox_entry(m) for m in ses_backends[ACCOUNT_ID][REGION].sent_messages]
 
     def stats(self) -> dict[str, Any]:
         """Memory of the stack's processes, the data it holds, its environments (GET /_local/stats)."""
@@ -355,3 +375,35 @@ class LocalStack:
 
         modules = seed_all(self, self.login(DEMO_TENANT, DEMO_ADMIN_EMAIL, password)["access_token"])
         return {"operator": OPERATOR_EMAIL, "tenant": tenant, "admin": DEMO_ADMIN_EMAIL, "modules": modules}
+
+
+def _outbox_entry(message: Any) -> dict[str, Any]:
+    """One mail of moto's outbox: a raw MIME message (what the mailer sends) is parsed back with the email
+    package; "body" is its HTML part (else its text), as it was for simple messages."""
+    raw = getattr(message, "raw_data", None)
+    if raw is None:
+        return {
+            "id": message.id,
+            "from": message.source,
+            "to": message.destinations.get("ToAddresses", []),
+            "subject": message.subject,
+            "body": message.body,
+        }
+    from email import message_from_string, policy
+    from email.message import EmailMessage
+    from email.utils import getaddresses
+
+    parsed = message_from_string(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    parts = {kind: parsed.get_body((kind,)) for kind in ("html", "plain")}
+    text, html = (str(p.get_content()) if p is not None else "" for p in (parts["plain"], parts["html"]))
+    return {
+        "id": message.id,
+        "from": str(parsed["From"] or message.source),
+        "to": [address for _, address in getaddresses([str(v) for v in parsed.get_all("To", [])])],
+        "subject": str(parsed["Subject"] or ""),
+        "body": html or text,
+        "text": text,
+        "html": html,
+        "raw": raw,
+    }

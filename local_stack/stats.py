@@ -93,6 +93,14 @@ def memory(root: int | None = None, named: dict[int, str] | None = None) -> dict
     }
 
 
+def _mail_bytes(message: Any) -> int:
+    """Size of one mail of moto's outbox: a raw MIME message (what the mailer sends) or a simple one."""
+    raw = getattr(message, "raw_data", None)
+    if raw is not None:
+        return len(str(raw))
+    return len(str(getattr(message, "body", "") or "")) + len(str(getattr(message, "subject", "") or ""))
+
+
 def data(account: str, region: str) -> dict[str, int]:
     """How much the stack stores: DynamoDB items and their size, S3 objects and bytes, sent mail, executions."""
     from moto.dynamodb.models import dynamodb_backends
@@ -118,6 +126,6 @@ def data(account: str, region: str) -> dict[str, int]:
             "s3_objects": len(objects),
             "s3_bytes": sum(int(key.size) for key in objects),
             "mail_messages": len(mail),
-            "mail_bytes": sum(len(str(m.body or "")) + len(str(m.subject or "")) for m in mail),
+            "mail_bytes": sum(_mail_bytes(m) for m in mail),
             "executions": executions,
         }

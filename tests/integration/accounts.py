@@ -14,7 +14,7 @@ from riveredge.db.models import Role, User
 from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
-from tests.support import PASSWORD
+from tests.support import PASSWORD, claims_of
 
 
 def make_user(
@@ -25,15 +25,17 @@ def make_user(
     *,
     department_id: str | None = None,
     department_path: str | None = None,
+    name: str = "Test User",
 ) -> dict[str, Any]:
-    """Create an active account holding `role_ids`, sign it in; answers id, email and token."""
+    """Create an active account holding `role_ids`, sign it in; answers id, email, token (access), refresh
+    and session_id."""
     scope = Scope(tenant_id)
     email = f"u-{uuid.uuid4().hex[:10]}@{tenant_code}.example"
     user = User.new(
         scope,
         new_id(),
         email,
-        name="Test User",
+        name=name,
         status="active",
         role_ids=set(role_ids) or None,
         department_id=department_id,
@@ -42,7 +44,13 @@ def make_user(
     with use_scope(scope):
         create_user(System(scope, "test"), user, passwords.hash_password(PASSWORD))
     tokens = stack.login(tenant_code, email, PASSWORD)
-    return {"id": user.user_id, "email": email, "token": tokens["access_token"]}
+    return {
+        "id": user.user_id,
+        "email": email,
+        "token": tokens["access_token"],
+        "refresh": tokens["refresh_token"],
+        "session_id": claims_of(tokens["access_token"])["sid"],
+    }
 
 
 def seed_role(

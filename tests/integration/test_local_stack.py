@@ -162,3 +162,22 @@ def test_bootstrapping_an_operator_refuses_a_bad_email_or_a_weak_password(stack:
     assert weak.value.error_type == "ValidationError"
     assert str(weak.value).startswith("password")
     assert not _operator_exists("weak@riveredge.local")
+
+
+def test_stats_count_the_mail_sent_raw_and_simple(stack: LocalStack) -> None:
+    # Given a raw MIME mail (what the mailer sends) and a simple one in SES's outbox
+    ses = boto3.client("ses")
+    before = stack.stats()["data"]
+    stack.verify_email_identity("stats@riveredge.example")
+    raw = "From: stats@riveredge.example\r\nTo: a@example.com\r\nSubject: Raw\r\n\r\nHello raw\r\n"
+    ses.send_raw_email(RawMessage={"Data": raw}, Source="stats@riveredge.example", Destinations=["a@example.com"])
+    ses.send_email(
+        Source="stats@riveredge.example",
+        Destination={"ToAddresses": ["b@example.com"]},
+        Message={"Subject": {"Data": "Simple"}, "Body": {"Text": {"Data": "Hello simple"}}},
+    )
+    # When the stack reports what it holds (GET /_local/stats, which the soak reads)
+    after = stack.stats()["data"]
+    # Then both mails count, with their sizes
+    assert after["mail_messages"] == before["mail_messages"] + 2
+    assert after["mail_bytes"] - before["mail_bytes"] == len(raw) + len("Simple") + len("Hello simple")

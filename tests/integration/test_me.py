@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
 import requests
-from riveredge import keys, passwords
+from riveredge import keys
 from riveredge.clock import new_id
-from riveredge.db.accounts import create_user
-from riveredge.db.changes import System
 from riveredge.db.models import LoginIdentity, LoginThrottle, OperationLogEntry, Session, User
 from riveredge.scope import Scope, use_scope
 
 from local_stack.stack import LocalStack
+from tests.integration.accounts import make_user
 from tests.integration.conftest import TenantFixture, login
 from tests.support import PASSWORD, claims_of
 
@@ -31,19 +29,7 @@ PNG = base64.b64decode(
 # -- helpers --------------------------------------------------------------------------------
 def _person(stack: LocalStack, tenant: TenantFixture) -> dict[str, Any]:
     """A fresh account of `tenant` with no role at all (the personal centre needs none), signed in."""
-    scope = Scope(tenant.id)
-    email = f"p-{uuid.uuid4().hex[:10]}@{tenant.code}.example"
-    user = User.new(scope, new_id(), email, name="Pat Person", status="active")
-    with use_scope(scope):
-        create_user(System(scope, "test"), user, passwords.hash_password(PASSWORD))
-    tokens = stack.login(tenant.code, email, PASSWORD)
-    return {
-        "id": user.user_id,
-        "email": email,
-        "tenant": tenant,
-        "token": tokens["access_token"],
-        "refresh": tokens["refresh_token"],
-    }
+    return {**make_user(stack, tenant.id, tenant.code, [], name="Pat Person"), "tenant": tenant}
 
 
 def _stored_user(tenant_id: str, user_id: str) -> User:

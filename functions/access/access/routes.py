@@ -8,7 +8,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge import cursors
 from riveredge.db.models import Role, User
-from riveredge.http import ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.http import (
+    DELETED,
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    expected_version,
+    no_content,
+    with_if_match,
+)
 from riveredge.schemas import stored_fields
 
 from access import service
@@ -129,11 +138,11 @@ def update_role(role_id: str, body: UpdateRoleRequest) -> RoleResponse:
     permission="role.delete",
     summary="Delete a role (not a system role)",
     status_code=204,
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
-def delete_role(role_id: str, version: VersionQuery = None) -> Response[None]:
+def delete_role(role_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete_role(actor_of(router), role_id, expected_version(router, version))
-    return Response(status_code=204)
+    return no_content()
 
 
 @router.get(

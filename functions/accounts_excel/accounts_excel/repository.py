@@ -133,4 +133,5 @@ def report_url(key: str, filename: str, expires_in: int) -> str:
 # -- mail -----------------------------------------------------------------------------
 def queue_activations(scope: Scope, tenant_code: str, invites: list[tuple[str, str, str]]) -> None:
     """Queue the set-password links of imported accounts ((email, name, token) each) for the mailer."""
-    mail.send_many(scope, [mail.activation(email, name, tenant_code, token) for email, name, token in invites])
+    sends = [([email], mail.activation_context(email, name, tenant_code, token)) for email, name, token in invites]
+    mail.send_many_by_template(scope, mail.ACTIVATION, sends)

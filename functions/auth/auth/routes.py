@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from riveredge.auth.tokens import jwks
-from riveredge.http import AUTHENTICATED, PUBLIC, ApiRouter, caller, current_principal
+from riveredge.http import AUTHENTICATED, PUBLIC, ApiRouter, caller, current_principal, no_content
 from riveredge.schemas import TenantResponse, UserResponse
 
 from auth import service
@@ -62,9 +62,9 @@ def refresh(body: RefreshRequest) -> TokenResponse:
     status_code=204,
     responses={204: {"description": "Signed out"}},
 )
-def logout() -> Response[None]:
+def logout() -> Response[str]:
     service.logout(current_principal(router))
-    return Response(status_code=204)
+    return no_content()
 
 
 @router.get("/api/auth/me", permission=AUTHENTICATED, summary="The caller and their organisation")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from riveredge import mail, passwords
+from riveredge import mail, passwords, realtime
 from riveredge.auth import refresh as refresh_tokens
 from riveredge.auth.principal import Principal
 from riveredge.auth.tokens import issue_access_token
@@ -213,7 +213,14 @@ def _alert_owner(attempt: Attempt, failures: int) -> None:
     organisation, code = (tenant.name, tenant.code) if tenant is not None else ("RiverEdge platform", PLATFORM)
     minutes = int(throttle.WINDOW.total_seconds() // 60)
     try:
-        mail.send(attempt.scope, mail.login_alert(attempt.email, organisation, code, failures, minutes))
+        context = {
+            "user_email": attempt.email,
+            "organisation_name": organisation,
+            "organisation_code": code,
+            "failures": failures,
+            "window_minutes": minutes,
+        }
+        mail.send_by_template(attempt.scope, mail.LOGIN_FAILURES, [attempt.email], context)
     except Exception:
         logger.exception("the sign-in alert could not be queued", extra={"email": attempt.email})
 
@@ -272,6 +279,7 @@ def refresh(token: str) -> Tokens:
             raise UnauthorizedError("refresh token is not valid")
         if refresh_tokens.matches(session.previous_refresh_digest, presented):
             repository.revoke(session, "refresh_token_reused", at=now)
+            realtime.close_session(scope, session.session_id)
             raise UnauthorizedError("refresh token was already used; the session is revoked")
         if not refresh_tokens.matches(session.refresh_digest, presented):
             raise UnauthorizedError("refresh token is not valid")
@@ -292,6 +300,7 @@ def logout(principal: Principal) -> None:
     session = repository.find_session(principal.scope, principal.session_id)
     if session is not None:
         repository.revoke(session, "logout", at=utcnow())
+        realtime.close_session(principal.scope, session.session_id)
 
 
 def me(principal: Principal) -> tuple[User, Tenant | None]:

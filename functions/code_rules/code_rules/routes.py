@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from riveredge.http import ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.http import (
+    DELETED,
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    with_if_match,
+)
 
 from code_rules import service
 from code_rules.models import (
@@ -29,7 +39,7 @@ RULE = "/api/code-rules/<rule_id>"
     permission_name="Create code rules",
     status_code=201,
     summary="Create a code rule: a numbering pattern and when its sequence restarts",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": CodeRuleResponse}}}},
+    responses=created_as(CodeRuleResponse),
 )
 def create_rule(body: CreateCodeRuleRequest) -> Response[dict[str, Any]]:
     rule = CodeRuleResponse.of(service.create_rule(actor_of(router), body))
@@ -76,11 +86,11 @@ def update_rule(rule_id: str, body: UpdateCodeRuleRequest) -> CodeRuleResponse:
     permission_name="Delete code rules",
     status_code=204,
     summary="Delete a code rule",
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
-def delete_rule(rule_id: str, version: VersionQuery = None) -> Response[None]:
+def delete_rule(rule_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete_rule(actor_of(router), rule_id, expected_version(router, version))
-    return Response(status_code=204)
+    return no_content()
 
 
 @router.post(

@@ -7,8 +7,19 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.custom_fields import ENTITIES
-from riveredge.http import AUTHENTICATED, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
-from riveredge.i18n import first_language
+from riveredge.http import (
+    AUTHENTICATED,
+    DELETED,
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    requested_language,
+    with_if_match,
+)
 
 from custom_fields import service
 from custom_fields.models import (
@@ -48,7 +59,7 @@ def list_fields(
     permission_name="Create custom fields",
     status_code=201,
     summary="Define a custom field of an entity type (its entity, key and type never change)",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": CustomFieldResponse}}}},
+    responses=created_as(CustomFieldResponse),
 )
 def create_field(body: CreateCustomFieldRequest) -> Response[dict[str, Any]]:
     found = CustomFieldResponse.of(service.create(actor_of(router), body))
@@ -79,11 +90,11 @@ def update_field(field_id: str, body: UpdateCustomFieldRequest) -> CustomFieldRe
     permission_name="Delete custom fields",
     status_code=204,
     summary="Delete a custom field; values stored on entities stay untouched and are no longer shown",
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
 def delete_field(field_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete(actor_of(router), field_id, expected_version(router, version))
-    return Response(status_code=204, body="")
+    return no_content()
 
 
 @router.get(
@@ -97,7 +108,6 @@ def get_schema(
         str | None, Query(pattern=LANGUAGE, description="Option labels in this language (default: Accept-Language)")
     ] = None,
 ) -> CustomFieldSchemaResponse:
-    headers = {k.lower(): v for k, v in (router.current_event.headers or {}).items()}
-    language = lang or first_language(headers.get("accept-language"))
+    language = requested_language(router, lang)
     json_schema, formily = service.schemas(actor_of(router), entity, language)
     return CustomFieldSchemaResponse(entity=entity, json_schema=json_schema, formily=formily)

@@ -6,8 +6,18 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from riveredge.http import AUTHENTICATED, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
-from riveredge.i18n import first_language
+from riveredge.http import (
+    AUTHENTICATED,
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    requested_language,
+    with_if_match,
+)
 
 from dictionaries import service
 from dictionaries.models import (
@@ -34,14 +44,8 @@ TYPE, ITEM, KEY = "<type_code>", "<item_code>", "<key>"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
-def _201(model: type) -> dict[int, Any]:
-    return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
-
-
 def _language(asked: str | None) -> str | None:
-    """`?lang=`, else the first language of Accept-Language."""
-    headers = {k.lower(): v for k, v in (dictionaries_router.current_event.headers or {}).items()}
-    return asked or first_language(headers.get("accept-language"))
+    return requested_language(dictionaries_router, asked)
 
 
 # -- dictionaries -----------------------------------------------------------------------
@@ -62,7 +66,7 @@ def list_dictionaries() -> DictionaryListResponse:
     permission_name="Create data dictionaries",
     status_code=201,
     summary="Create a dictionary type (its code never changes)",
-    responses=_201(DictionaryResponse),
+    responses=created_as(DictionaryResponse),
 )
 def create_dictionary(body: CreateDictionaryRequest) -> Response[dict[str, Any]]:
     kind = DictionaryResponse.of(service.create_type(actor_of(dictionaries_router), body))
@@ -95,7 +99,7 @@ def update_dictionary(type_code: str, body: UpdateDictionaryRequest) -> Dictiona
 def delete_dictionary(type_code: str, version: VersionQuery = None) -> Response[str]:
     actor = actor_of(dictionaries_router)
     service.delete_type(actor, type_code, expected_version(dictionaries_router, version))
-    return Response(status_code=204, body="")
+    return no_content()
 
 
 @dictionaries_router.get(
@@ -125,7 +129,7 @@ def list_items(
     permission="dictionary.edit",
     status_code=201,
     summary="Add an item to a dictionary (optionally under another item of it, for cascading lists)",
-    responses=_201(ItemResponse),
+    responses=created_as(ItemResponse),
 )
 def create_item(type_code: str, body: CreateItemRequest) -> Response[dict[str, Any]]:
     item = ItemResponse.of(service.create_item(actor_of(dictionaries_router), type_code, body))
@@ -152,7 +156,7 @@ def update_item(type_code: str, item_code: str, body: UpdateItemRequest) -> Item
 def delete_item(type_code: str, item_code: str, version: VersionQuery = None) -> Response[str]:
     actor = actor_of(dictionaries_router)
     service.delete_item(actor, type_code, item_code, expected_version(dictionaries_router, version))
-    return Response(status_code=204, body="")
+    return no_content()
 
 
 # -- parameters -------------------------------------------------------------------------
@@ -173,7 +177,7 @@ def list_parameters() -> ParameterListResponse:
     permission_name="Create system parameters",
     status_code=201,
     summary="Create a typed parameter (string, number, boolean or json with an optional JSON Schema)",
-    responses=_201(ParameterResponse),
+    responses=created_as(ParameterResponse),
 )
 def create_parameter(body: CreateParameterRequest) -> Response[dict[str, Any]]:
     parameter = service.response(service.create_parameter(actor_of(parameters_router), body))
@@ -235,4 +239,4 @@ def update_parameter(key: str, body: UpdateParameterRequest) -> ParameterRespons
 )
 def delete_parameter(key: str, version: VersionQuery = None) -> Response[str]:
     service.delete_parameter(actor_of(parameters_router), key, expected_version(parameters_router, version))
-    return Response(status_code=204, body="")
+    return no_content()

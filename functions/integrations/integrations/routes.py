@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from riveredge.http import ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.http import (
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    with_if_match,
+)
 
 from integrations import service
 from integrations.models import (
@@ -40,7 +49,7 @@ def list_integrations() -> IntegrationListResponse:
     permission_name="Create integrations",
     status_code=201,
     summary="Create an integration; its URLs must be public http(s) and its secret is write-only",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": IntegrationResponse}}}},
+    responses=created_as(IntegrationResponse),
 )
 def create_integration(body: CreateIntegrationRequest) -> Response[dict[str, Any]]:
     made = service.response(service.create(actor_of(router), body))
@@ -72,7 +81,7 @@ def update_integration(integration_id: str, body: UpdateIntegrationRequest) -> I
 )
 def delete_integration(integration_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete(actor_of(router), integration_id, expected_version(router, version))
-    return Response(status_code=204, body="")
+    return no_content()
 
 
 @router.post(

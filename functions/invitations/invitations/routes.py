@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge.clock import utcnow
-from riveredge.http import PUBLIC, ApiRouter, actor_of, caller, created, expected_version
+from riveredge.http import PUBLIC, ApiRouter, actor_of, caller, created, created_as, expected_version
 from riveredge.schemas import UserResponse
 
 from invitations import service
@@ -27,7 +27,7 @@ router = ApiRouter("invitations")
     permission="invitation.create",
     status_code=201,
     summary="Create an invitation code with roles, an expiry and a maximum number of uses",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": InvitationResponse}}}},
+    responses=created_as(InvitationResponse),
 )
 def create_invitation(body: CreateInvitationRequest) -> Response[dict[str, Any]]:
     invitation = InvitationResponse.of(service.create(actor_of(router), body), utcnow())
@@ -65,7 +65,7 @@ def revoke_invitation(code: str, body: RevokeInvitationRequest | None = None) ->
     permission=PUBLIC,
     status_code=201,
     summary="Register an account in an organisation with an invitation code (then sign in)",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": UserResponse}}}},
+    responses=created_as(UserResponse),
 )
 def register(body: RegisterRequest) -> Response[dict[str, Any]]:
     user = UserResponse.of(service.register(body, caller(router).request_id))

@@ -6,7 +6,17 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from riveredge.http import AUTHENTICATED, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.http import (
+    AUTHENTICATED,
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    with_if_match,
+)
 
 from languages import service
 from languages.models import (
@@ -42,7 +52,7 @@ def list_languages() -> LanguageListResponse:
     permission_name="Add languages",
     status_code=201,
     summary="Add a language (its code is a BCP 47 tag and never changes)",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": LanguageResponse}}}},
+    responses=created_as(LanguageResponse),
 )
 def create_language(body: CreateLanguageRequest) -> Response[dict[str, Any]]:
     language = service.create_language(actor_of(router), body)
@@ -73,7 +83,7 @@ def update_language(code: str, body: UpdateLanguageRequest) -> LanguageResponse:
 )
 def delete_language(code: str, version: VersionQuery = None) -> Response[str]:
     service.delete_language(actor_of(router), code, expected_version(router, version))
-    return Response(status_code=204, body="")
+    return no_content()
 
 
 @router.get(

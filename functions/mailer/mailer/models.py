@@ -9,8 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
+class AttachmentRef(BaseModel):
+    """An attachment as it travels: the S3 key of the tenant's object (the mailer fetches it)."""
+
+    key: str = Field(min_length=1, max_length=1024)
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=129)
+
+
 class OutboundMail(BaseModel):
-    """A message riveredge.mail queued."""
+    """A message riveredge.mail queued (fields after `kind` have defaults: messages queued before them)."""
 
     delivery_id: str = Field(pattern=ULID)
     to: list[str] = Field(min_length=1, max_length=50)
@@ -18,6 +26,12 @@ class OutboundMail(BaseModel):
     text: str
     html: str
     kind: str = Field(min_length=1, max_length=64)
+    category: str = "auth"  # what every message was before categories: transactional
+    from_email: str | None = None  # None: the platform's sender
+    from_name: str | None = Field(None, max_length=100)
+    reply_to: str | None = None
+    attachments: list[AttachmentRef] = Field([], max_length=10)
+    test: bool = False
 
 
 class SesMail(BaseModel):
@@ -40,11 +54,13 @@ class SesEvent(BaseModel):
     delivery: dict[str, Any] | None = None
 
     def recipients(self) -> list[str]:
-        """Whom a bounce or complaint is about."""
+        """Whom a bounce, complaint or delivery is about."""
         if self.bounce is not None:
             found = self.bounce.get("bouncedRecipients") or []
         elif self.complaint is not None:
             found = self.complaint.get("complainedRecipients") or []
+        elif self.delivery is not None:
+            return [str(r).lower() for r in self.delivery.get("recipients") or []]
         else:
             return []
         return [str(r["emailAddress"]).lower() for r in found if r.get("emailAddress")]

@@ -11,16 +11,19 @@ after a back-off); a message SES rejects for good is marked failed and refused
 from __future__ import annotations
 
 import random
+import re
 import time
 from functools import lru_cache
 from typing import Any
 
 from botocore.exceptions import ClientError
-from riveredge import aws
-from riveredge.clock import utcnow
+from riveredge import aws, mail, mime
+from riveredge import unsubscribe as unsubscribe_links
+from riveredge.clock import iso, utcnow
 from riveredge.consumers import Delivery, Refused, RetryLater
 from riveredge.db.models import MailDelivery
 from riveredge.observability import logger
+from riveredge.scope import Scope
 from riveredge.settings import get_settings
 
 from mailer import repository
@@ -38,6 +41,8 @@ TRANSIENT = {
 }
 DONE = {"sent", "delivered", "bounced", "complained", "suppressed"}
 MAX_BACKOFF_SECONDS = 900
+HISTORY = 50  # status steps a record keeps (the first, and the latest)
+TAG_VALUE = re.compile(r"[^A-Za-z0-9_-]")  # what SES takes in a message tag's value
 
 
 class Pace:
@@ -74,22 +79,40 @@ def send(message: OutboundMail, delivery: Delivery) -> dict[str, Any]:
             scope,
             message.delivery_id,
             kind=message.kind,
+            category=message.category,
+            test=message.test,
             recipients=set(message.to),
-            subject=message.subject[:500],
+            subject=message.subject[:998],
             status="queued",
+            history=[{"status": "queued", "at": iso(utcnow())}],
             correlation_id=delivery.correlation_id,
         )
     if record.status in DONE:
         return {"delivery_id": record.delivery_id, "status": record.status}
-    blocked = repository.suppressed(scope, message.to)
+    unsubscribable = message.category in mail.UNSUBSCRIBABLE
+    blocked = repository.suppressed(scope, message.to, message.category if unsubscribable else None)
+    done: dict[str, str] = dict(record.sent_to or {})  # recipients an earlier attempt already reached
+    remaining = [a for a in message.to if a.lower() not in blocked and a not in done]
     if blocked:
-        record.status, record.error = "suppressed", f"suppressed: {', '.join(blocked)}"
+        record.suppressed = set(blocked)
+        record.error = "suppressed: " + ", ".join(f"{a} ({why})" for a, why in blocked.items())
+    if not remaining and not done:
+        _moved(record, "suppressed", record.error)
         repository.save(record)
         return {"delivery_id": record.delivery_id, "status": record.status}
     record.attempts = (record.attempts or 0) + 1
-    pace().wait()
     try:
-        message_id = _send(message, delivery)
+        files = _files(scope, message)
+        if unsubscribable:  # one message a recipient: each gets its own unsubscribe link
+            for address in remaining:
+                done[address] = _send(message, delivery, files, [address], unsubscribe=True)
+                record.sent_to = dict(done)
+                repository.save(record)  # a retry after a later failure does not mail this one again
+            message_id = done[remaining[-1]] if remaining else next(iter(done.values()))
+        elif remaining:
+            message_id = _send(message, delivery, files, remaining, unsubscribe=False)
+        else:
+            message_id = record.ses_message_id or ""
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", "Unknown"))
         reason = f"{code}: {error.response.get('Error', {}).get('Message', '')}"[:500]
@@ -97,36 +120,101 @@ def send(message: OutboundMail, delivery: Delivery) -> dict[str, Any]:
         if code in TRANSIENT:
             repository.save(record)
             raise RetryLater(f"SES answered {reason}", backoff(delivery.attempt)) from error
-        record.status = "failed"
+        _moved(record, "failed", reason)
         repository.save(record)
         raise Refused(f"SES refused the message: {reason}") from error
-    record.status, record.ses_message_id, record.sent_at, record.error = "sent", message_id, utcnow(), None
+    except Unsendable as error:
+        record.error = error.reason
+        _moved(record, "failed", error.reason)
+        repository.save(record)
+        raise Refused(error.reason) from error
+    record.ses_message_id, record.sent_at = message_id, utcnow()
+    record.error = record.error if blocked else None
+    _moved(record, "sent", record.error)
     repository.save(record)
     logger.info("mail sent", extra={"delivery_id": record.delivery_id, "kind": message.kind})
     return {"delivery_id": record.delivery_id, "status": "sent", "message_id": message_id}
 
 
-def _send(message: OutboundMail, delivery: Delivery) -> str:
+class Unsendable(Exception):
+    """A message that can never be sent as queued (an attachment that is not the tenant's, gone or too big)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason[:500]
+
+
+def _moved(record: MailDelivery, status: str, detail: str | None = None) -> None:
+    """`record` is now `status` (which may be the one it had: a soft bounce, a late delivery event): the
+    status, and a step in its history (the first and the latest HISTORY - 1 steps are kept)."""
+    record.status = status
+    step: dict[str, Any] = {"status": status, "at": iso(utcnow())}
+    if detail:
+        step["detail"] = detail[:500]
+    history = [*(record.history or []), step]
+    record.history = history[:1] + history[-(HISTORY - 1) :] if len(history) > HISTORY else history
+
+
+def _files(scope: Scope, message: OutboundMail) -> list[mime.File]:
+    """The attachments' bytes from the files bucket: objects of this tenant only, within the size cap."""
+    bucket = get_settings().files_bucket
+    prefix = f"{scope.tenant_id}/"
+    total, files = 0, []
+    for attachment in message.attachments:
+        if not attachment.key.startswith(prefix) or ".." in attachment.key.split("/"):
+            raise Unsendable(f"attachment {attachment.key!r} is not a file of the message's organisation")
+        try:
+            found = aws.s3().get_object(Bucket=bucket, Key=attachment.key)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in {"NoSuchKey", "404", "NotFound", "AccessDenied", "403"}:
+                raise Unsendable(f"attachment {attachment.key!r} is not there ({code})") from error
+            raise
+        total += int(found.get("ContentLength", 0))
+        if total > mail.MAX_ATTACHMENT_BYTES:
+            found["Body"].close()
+            raise Unsendable(f"the attachments are larger than {mail.MAX_ATTACHMENT_BYTES} bytes together")
+        files.append(mime.File(attachment.filename, attachment.content_type, found["Body"].read()))
+    return files
+
+
+def _send(
+    message: OutboundMail, delivery: Delivery, files: list[mime.File], to: list[str], *, unsubscribe: bool
+) -> str:
+    """One raw message to `to` (SES takes the recipients from its headers); SES's message id."""
     settings = get_settings()
+    from_email = message.from_email or settings.mail_from
+    from_name = message.from_name if message.from_email else (message.from_name or settings.mail_from_name)
+    verbatim: dict[str, str] = {}
+    if unsubscribe:
+        link = unsubscribe_links.link(delivery.tenant_id, to[0], message.category)
+        verbatim = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    try:
+        raw = mime.build(
+            sender=mime.address(from_email, from_name),
+            to=to,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            reply_to=message.reply_to,
+            files=files,
+            headers={"X-RiverEdge-Delivery": message.delivery_id},
+            verbatim=verbatim,
+        )
+    except ValueError as error:  # a header the email package refuses (CR/LF, a bad address)
+        raise Unsendable(f"the message cannot be written as MIME: {error}") from error
     extra: dict[str, Any] = {}
     if settings.mail_configuration_set:
         extra["ConfigurationSetName"] = settings.mail_configuration_set
+    pace().wait()
     response = aws.sesv2().send_email(
-        FromEmailAddress=settings.mail_from,
-        Destination={"ToAddresses": message.to},
-        Content={
-            "Simple": {
-                "Subject": {"Data": message.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Text": {"Data": message.text, "Charset": "UTF-8"},
-                    "Html": {"Data": message.html, "Charset": "UTF-8"},
-                },
-            }
-        },
+        FromEmailAddress=from_email,
+        Content={"Raw": {"Data": raw}},
         EmailTags=[
             {"Name": "tenant_id", "Value": delivery.tenant_id},
             {"Name": "delivery_id", "Value": message.delivery_id},
-            {"Name": "kind", "Value": message.kind},
+            {"Name": "kind", "Value": TAG_VALUE.sub("_", message.kind)},
+            {"Name": "category", "Value": TAG_VALUE.sub("_", message.category)},
         ],
         **extra,
     )
@@ -144,13 +232,14 @@ def feedback(event: SesEvent, delivery: Delivery, delivery_id: str | None) -> di
     if permanent:
         repository.suppress(scope, event.recipients(), "complaint" if kind == "complaint" else "bounce", delivery_id)
     if record is not None:
-        if kind == "delivery" and record.status == "sent":
-            record.status = "delivered"
+        who = ", ".join(event.recipients())
+        if kind == "delivery":
+            _moved(record, "delivered" if record.status == "sent" else record.status, f"delivered: {who}")
         elif kind == "bounce":
             bounce = event.bounce or {}
-            record.error = f"{bounce.get('bounceType', '')} bounce ({bounce.get('bounceSubType', '')})"[:500]
-            record.status = "bounced" if permanent else record.status
+            record.error = f"{bounce.get('bounceType', '')} bounce ({bounce.get('bounceSubType', '')}): {who}"[:500]
+            _moved(record, "bounced" if permanent else record.status, record.error)
         elif kind == "complaint":
-            record.status = "complained"
+            _moved(record, "complained", f"complaint: {who}")
         repository.save(record)
     return {"delivery_id": delivery_id, "event": kind, "suppressed": event.recipients() if permanent else []}

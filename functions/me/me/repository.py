@@ -5,44 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from riveredge import keys
 from riveredge.actor import Actor
-from riveredge.db import TableModel
 from riveredge.db.accounts import live_sessions, replace_password
 from riveredge.db.changes import change
 from riveredge.db.identity import load
-from riveredge.db.models import LoginIdentity, Session, Tenant, User
+from riveredge.db.models import LoginIdentity, Preferences, Session, Tenant, User
 from riveredge.errors import NotFoundError
 from riveredge.scope import Scope
-
-
-class Preferences(TableModel, discriminator="preferences"):
-    """One user's preferences (only this function reads them)."""
-
-    user_id = UnicodeAttribute()
-    theme = UnicodeAttribute()
-    language = UnicodeAttribute()
-    timezone = UnicodeAttribute()
-    notifications = JSONAttribute()
-
-    noun: ClassVar[str] = "preferences"
-    id_attribute: ClassVar[str] = "user_id"
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "theme": self.theme,
-            "language": self.language,
-            "timezone": self.timezone,
-            "notifications": self.notifications,
-        }
-
-    @classmethod
-    def new(cls, scope: Scope, user_id: str, **attributes: Any) -> Preferences:
-        key = keys.preferences(scope, user_id)
-        return cls(key.pk, key.sk, user_id=user_id, **attributes)
 
 
 # -- profile ---------------------------------------------------------------------------

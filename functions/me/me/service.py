@@ -10,7 +10,7 @@ from typing import Any, cast
 from riveredge import files, passwords
 from riveredge.actor import Actor
 from riveredge.clock import new_id, utcnow
-from riveredge.db.models import User
+from riveredge.db.models import DEFAULT_NOTIFICATIONS, Preferences, User
 from riveredge.errors import FieldProblem, PreconditionFailedError, ValidationError
 
 from me import repository
@@ -22,7 +22,6 @@ from me.models import (
     ProfileUpdateRequest,
     Theme,
 )
-from me.repository import Preferences
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 UPLOAD_EXPIRES_SECONDS = 600
@@ -31,7 +30,7 @@ DEFAULT_PREFERENCES: dict[str, Any] = {
     "theme": "system",
     "language": "en",
     "timezone": "UTC",
-    "notifications": {"email": True, "in_app": True, "sms": False},
+    "notifications": DEFAULT_NOTIFICATIONS,
 }
 _ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 

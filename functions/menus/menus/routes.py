@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from riveredge.http import AUTHENTICATED, ApiRouter, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.http import (
+    AUTHENTICATED,
+    DELETED,
+    ApiRouter,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    with_if_match,
+)
 
 from menus import service
 from menus.models import (
@@ -26,7 +37,7 @@ router = ApiRouter("menus")
     permission="menu.create",
     status_code=201,
     summary="Create a menu item (directory, menu or button) bound to a permission",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": MenuResponse}}}},
+    responses=created_as(MenuResponse),
 )
 def create_menu(body: CreateMenuRequest) -> Response[dict[str, Any]]:
     item = MenuResponse.of(service.create(actor_of(router), body))
@@ -63,8 +74,8 @@ def update_menu(menu_id: str, body: UpdateMenuRequest) -> MenuResponse:
     permission="menu.delete",
     summary="Delete a menu item without children",
     status_code=204,
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
-def delete_menu(menu_id: str, version: VersionQuery = None) -> Response[None]:
+def delete_menu(menu_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete(actor_of(router), menu_id, expected_version(router, version))
-    return Response(status_code=204)
+    return no_content()

@@ -108,7 +108,12 @@ def welcome_mail(tenant_id: str, admin: dict[str, Any]) -> dict[str, Any]:
     scope = Scope(tenant_id)
     with use_scope(scope):
         tenant = repository.tenant(tenant_id)
-        delivery_id = mail.send(scope, mail.welcome(str(admin["email"]), str(admin["name"]), tenant.name, tenant.code))
+        context = {
+            "user_name": str(admin["name"]),
+            "user_email": str(admin["email"]),
+            "login_url": mail.sign_in_link(tenant.code),
+        }
+        delivery_id = mail.send_by_template(scope, mail.WELCOME, [str(admin["email"])], context)
     return {"delivery_id": delivery_id}
 
 

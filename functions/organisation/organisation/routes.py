@@ -8,7 +8,18 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from riveredge import custom_fields
 from riveredge.db.models import Department, map_values
-from riveredge.http import ApiRouter, CustomFieldQuery, VersionQuery, actor_of, created, expected_version, with_if_match
+from riveredge.http import (
+    DELETED,
+    ApiRouter,
+    CustomFieldQuery,
+    VersionQuery,
+    actor_of,
+    created,
+    created_as,
+    expected_version,
+    no_content,
+    with_if_match,
+)
 
 from organisation import service
 from organisation.models import (
@@ -54,7 +65,7 @@ def _node(branch: service.Branch) -> DepartmentNode:
     permission_name="Create departments",
     status_code=201,
     summary="Create a department (a root, or under a parent)",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": DepartmentResponse}}}},
+    responses=created_as(DepartmentResponse),
 )
 def create_department(body: CreateDepartmentRequest) -> Response[dict[str, Any]]:
     department = _out(service.create_department(actor_of(departments), body))
@@ -113,11 +124,11 @@ def move_department(department_id: str, body: MoveDepartmentRequest) -> Departme
     permission_name="Delete departments",
     status_code=204,
     summary="Delete a department without sub-departments, positions or members",
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
-def delete_department(department_id: str, version: VersionQuery = None) -> Response[None]:
+def delete_department(department_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete_department(actor_of(departments), department_id, expected_version(departments, version))
-    return Response(status_code=204)
+    return no_content()
 
 
 # -- positions ------------------------------------------------------------------------
@@ -127,7 +138,7 @@ def delete_department(department_id: str, version: VersionQuery = None) -> Respo
     permission_name="Create positions",
     status_code=201,
     summary="Create a position in a department",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": PositionResponse}}}},
+    responses=created_as(PositionResponse),
 )
 def create_position(body: CreatePositionRequest) -> Response[dict[str, Any]]:
     position = PositionResponse.of(service.create_position(actor_of(positions), body))
@@ -174,8 +185,8 @@ def update_position(position_id: str, body: UpdatePositionRequest) -> PositionRe
     permission_name="Delete positions",
     status_code=204,
     summary="Delete a position",
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
-def delete_position(position_id: str, version: VersionQuery = None) -> Response[None]:
+def delete_position(position_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete_position(actor_of(positions), position_id, expected_version(positions, version))
-    return Response(status_code=204)
+    return no_content()

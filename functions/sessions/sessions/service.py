@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from riveredge import cursors, spreadsheets
 from riveredge.actor import Actor
-from riveredge.clock import iso, utcnow
+from riveredge.clock import as_utc, iso, ulid_bound, utcnow
 from riveredge.db.models import LoginLogEntry, Session, User
 from riveredge.db.revocation import revoke_sessions
 from riveredge.errors import BadRequestError, FieldProblem, NotFoundError, ValidationError
-from ulid import ULID
 
 from sessions import repository
 
@@ -20,7 +19,6 @@ EXPORT_MAX_ROWS = 10_000
 FORCED = "forced"
 EXPORT_HEADERS = ["Time (UTC)", "Email", "User id", "Success", "Reason", "IP", "User agent"]
 _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_ULID_MAX_MS = (1 << 48) - 1
 
 
 @dataclass(frozen=True)
@@ -46,29 +44,9 @@ class LoginLogFilters:
         )
 
 
-def _utc(moment: datetime, field: str) -> datetime:
-    """A time without a zone is taken as UTC, as every time of the API is."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as error:  # 9999-12-31T23:00-05:00 is in the year 10000
-        raise BadRequestError(f"{field} is out of range", errors=[FieldProblem(field, "out of range")]) from error
-
-
-def ulid_bound(moment: datetime, *, upper: bool) -> str:
-    """The lowest (or highest) ULID of the millisecond `moment` (UTC): a sort-key bound for "since / until".
-
-    A ULID's first 48 bits (its first 10 characters) are its creation time in milliseconds.
-    """
-    milliseconds = min(max(int(moment.timestamp() * 1000), 0), _ULID_MAX_MS)
-    randomness = (b"\xff" if upper else b"\x00") * 10
-    return str(ULID(milliseconds.to_bytes(6, "big") + randomness))
-
-
 def _query(filters: LoginLogFilters) -> repository.LoginLogQuery:
-    since = _utc(filters.since, "since") if filters.since else None
-    until = _utc(filters.until, "until") if filters.until else None
+    since = as_utc(filters.since, "since") if filters.since else None
+    until = as_utc(filters.until, "until") if filters.until else None
     if since and until and until < since:
         raise BadRequestError("until is before since", errors=[FieldProblem("until", "must not be before since")])
     return repository.LoginLogQuery(

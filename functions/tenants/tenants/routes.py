@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from riveredge.http import ApiRouter, actor_of, created, expected_version
+from riveredge.http import ApiRouter, actor_of, created, created_as, expected_version
 from riveredge.schemas import TenantResponse
 
 from tenants import service
@@ -21,7 +21,7 @@ router = ApiRouter("tenants")
     platform_only=True,
     status_code=201,
     summary="Create a tenant with its first admin (starts onboarding)",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": TenantResponse}}}},
+    responses=created_as(TenantResponse),
 )
 def create_tenant(body: CreateTenantRequest) -> Response[dict[str, Any]]:
     tenant = TenantResponse.of(service.create(actor_of(router), body))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from riveredge import keys
+from riveredge import keys, realtime
 from riveredge.actor import Actor
 from riveredge.clock import utcnow
 from riveredge.db.changes import Author, System, change
@@ -72,6 +72,8 @@ def update(
             c.save(credential, stale="the account changed meanwhile; read it again")
         for session in sessions or []:
             c.update(session, [Session.status.set("revoked"), Session.revoked_reason.set(action)])
+    if sessions:
+        realtime.close_sessions(actor.scope, (s.session_id for s in sessions))  # their WebSocket connections
 
 
 def delete(actor: Actor, user: User, credential: LoginIdentity | None) -> None:

@@ -10,6 +10,7 @@ from riveredge import custom_fields
 from riveredge.db.directory import UserFilter
 from riveredge.db.models import User, map_values
 from riveredge.http import (
+    DELETED,
     PUBLIC,
     ApiRouter,
     CustomFieldQuery,
@@ -17,6 +18,7 @@ from riveredge.http import (
     actor_of,
     created,
     expected_version,
+    no_content,
     with_if_match,
 )
 from riveredge.schemas import UserResponse
@@ -103,11 +105,11 @@ def update_user(user_id: str, body: UpdateUserRequest) -> UserResponse:
     permission="user.delete",
     summary="Delete an account",
     status_code=204,
-    responses={204: {"description": "Deleted"}},
+    responses=DELETED,
 )
-def delete_user(user_id: str, version: VersionQuery = None) -> Response[None]:
+def delete_user(user_id: str, version: VersionQuery = None) -> Response[str]:
     service.delete(actor_of(router), user_id, expected_version(router, version))
-    return Response(status_code=204)
+    return no_content()
 
 
 @router.post(

@@ -107,7 +107,9 @@ def create(actor: Actor, request: CreateUserRequest) -> User:
     token = accounts.invite(user)
     repository.save_invited(actor, user)
     tenant = repository.tenant(scope.tenant_id)
-    mail.send(scope, mail.activation(user.email, user.name, tenant.code if tenant else "", token))
+    code, organisation = (tenant.code, tenant.name) if tenant else ("", None)
+    context = mail.activation_context(user.email, user.name, code, token, organisation=organisation)
+    mail.send_by_template(scope, mail.ACTIVATION, [user.email], context)
     return user
 
 
@@ -217,7 +219,8 @@ def reset_password(actor: Actor, user_id: str, password: str | None) -> tuple[st
     user.status = "active"  # a reset link keeps the account active; the link only sets a new password
     repository.update(actor, user, before, action="user.reset_password", sessions=sessions)
     tenant = repository.tenant(scope.tenant_id)
-    mail.send(scope, mail.activation(user.email, user.name, tenant.code if tenant else "", token, reset=True))
+    context = mail.activation_context(user.email, user.name, tenant.code if tenant else "", token, reset=True)
+    mail.send_by_template(scope, mail.PASSWORD_RESET, [user.email], context)
     return "link_sent", len(sessions)
 
 

@@ -148,6 +148,15 @@ APPS: tuple[App, ...] = (
         tiers=PAID_TIERS,
     ),
     App(
+        "messages",
+        "Messages",
+        "message",
+        "/system/messages",
+        "Message channels (email, SMS, in-app, webhook), message templates and pushes to people",
+        ("message.view",),
+        ("/api/message-configs", "/api/message-templates", "/api/messages"),
+    ),
+    App(
         "apps",
         "App centre",
         "appstore",

@@ -31,8 +31,9 @@ operation log         <scope>OPLOG                   <ulid>
 login log             <scope>LOGINLOG                <ulid>
 idempotency record    <scope>IDEMPOTENCY             <function>#<hash>
 outbox event          <scope>OUTBOX                  <ulid>
-mail delivery         <scope>MAIL_DELIVERY           <ulid>
-mail suppression      <scope>MAIL_SUPPRESSION        <email, lower case>
+mail delivery         <scope>MAIL_DELIVERY#<day>     <ulid>
+  (day: YYYY-MM-DD, UTC, of the ulid's time)
+mail suppression      <scope>MAIL_SUPPRESSION        <email, lower case>[#<category>]
 config stamp          <scope>CONFIG_STAMP            <kind>
 site settings         <scope>SITE                    SETTINGS
 dictionary type       <scope>DICT                    <type code>
@@ -47,6 +48,21 @@ code rule code        <scope>CODE_RULE_CODE          <code, lower case>
 code counter          <scope>CODE_SEQ#<rule id>      <context>#<period>
 custom field          <scope>CUSTOM_FIELD#<entity>   <field key>
 mail global variable  <scope>MAIL_GLOBAL             <key>
+mail template         <scope>EMAIL_TEMPLATE          <template id>
+mail template code    <scope>EMAIL_TEMPLATE_CODE     <code>#<language>
+mail template version <scope>EMAIL_TEMPLATE_VERSION#<template id>  <version, 8 digits>
+message config        <scope>MESSAGE_CONFIG          <channel>
+message template      <scope>MESSAGE_TEMPLATE        <template id>
+message template code <scope>MESSAGE_TEMPLATE_CODE   <code, lower case>
+message send          <scope>MESSAGE_SEND            <send id>
+message delivery      <scope>MESSAGE_DELIVERY#<sid>  <user id>#<channel>
+fan-out page marker   <scope>MESSAGE_PAGE#<sid>      <page, 6 digits>
+inbox message         <scope>INBOX#<uid>             <message ulid>        <scope>INBOX_UNREAD#<uid>  <message ulid>
+  (gsi1 while unread)
+inbox unread counter  <scope>INBOX#<uid>             #UNREAD
+ws connection         <scope>WS_USER#<uid>           <connection id>
+ws session connection <scope>WS_SESSION#<sid>        <connection id>
+ws connection lookup  P#WS_CONNECTION#<conn id>      CONNECTION
 ====================  =============================  ====================  ======================  ==============
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
@@ -225,12 +241,38 @@ def outbox(scope: Scope, event_id: str) -> Key:
     return Key(collection(scope, "OUTBOX"), event_id)
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def ulid_day(ulid: str) -> str:
+    """The UTC day (YYYY-MM-DD) of a ULID's time (its first 10 characters: milliseconds since the epoch).
+
+    ValueError for a string that is not a ULID.
+    """
+    from datetime import UTC, datetime
+
+    if len(ulid) != 26 or any(c not in _CROCKFORD for c in ulid.upper()):
+        raise ValueError(f"not a ULID: {ulid!r}")
+    milliseconds = 0
+    for character in ulid[:10].upper():
+        milliseconds = milliseconds * 32 + _CROCKFORD.index(character)
+    return datetime.fromtimestamp(milliseconds / 1000, UTC).strftime("%Y-%m-%d")
+
+
+def mail_deliveries(scope: Scope, day: str) -> str:
+    """The partition of a tenant's delivery records of one UTC day (YYYY-MM-DD): the mail log's bucket."""
+    return collection(scope, f"MAIL_DELIVERY#{day}")
+
+
 def mail_delivery(scope: Scope, delivery_id: str) -> Key:
-    return Key(collection(scope, "MAIL_DELIVERY"), delivery_id)
+    """A delivery record: in the bucket of its id's day, so the id alone still finds it (one GetItem)."""
+    return Key(mail_deliveries(scope, ulid_day(delivery_id)), delivery_id)
 
 
-def mail_suppression(scope: Scope, email: str) -> Key:
-    return Key(collection(scope, "MAIL_SUPPRESSION"), email.lower())
+def mail_suppression(scope: Scope, email: str, category: str | None = None) -> Key:
+    """An address the tenant no longer mails: for every category (a bounce, a complaint), or for one."""
+    address = email.lower()
+    return Key(collection(scope, "MAIL_SUPPRESSION"), f"{address}#{category}" if category else address)
 
 
 # -- configuration --------------------------------------------------------------------
@@ -333,6 +375,126 @@ def mail_global(scope: Scope, key: str) -> Key:
     return Key(mail_globals(scope), key)
 
 
+def email_templates(scope: Scope) -> str:
+    """The partition of a tenant's mail templates (current state, no bodies): the whole set is one Query."""
+    return collection(scope, "EMAIL_TEMPLATE")
+
+
+def email_template(scope: Scope, template_id: str) -> Key:
+    return Key(email_templates(scope), template_id)
+
+
+def email_template_code(scope: Scope, code: str, language: str) -> Key:
+    """The item that keeps one template per code and language within a scope."""
+    return Key(collection(scope, "EMAIL_TEMPLATE_CODE"), f"{code}#{language}")
+
+
+def email_template_versions(scope: Scope, template_id: str) -> str:
+    """The partition of one template's versions (each its own item: a long history never makes one big item)."""
+    return collection(scope, f"EMAIL_TEMPLATE_VERSION#{template_id}")
+
+
+def email_template_version(scope: Scope, template_id: str, number: int) -> Key:
+    return Key(email_template_versions(scope, template_id), f"{number:08d}")
+
+
 def code_counter(scope: Scope, rule_id: str, context: str, period: str) -> Key:
     """The sequence of one rule for one context value ("" without one) in one reset period."""
     return Key(collection(scope, f"CODE_SEQ#{rule_id}"), f"{context}#{period}")
+
+
+# -- messages (channel configs, message templates, sends and their deliveries) ---------------
+def message_configs(scope: Scope) -> str:
+    """The partition of a tenant's channel configs: one item per channel, the whole set is one Query."""
+    return collection(scope, "MESSAGE_CONFIG")
+
+
+def message_config(scope: Scope, channel: str) -> Key:
+    return Key(message_configs(scope), channel)
+
+
+# -- my messages (one inbox per user) and real-time connections ---------------------------------
+INBOX_UNREAD = "#UNREAD"  # the unread counter's sort key: sorts before every message id (ULIDs)
+
+
+def inbox(scope: Scope, user_id: str) -> str:
+    """One user's inbox: a partition of its own, so a push to a big tenant spreads over as many partitions as
+    it has recipients (one partition per tenant would make one hot key)."""
+    return collection(scope, f"INBOX#{user_id}")
+
+
+def inbox_message(scope: Scope, user_id: str, message_id: str) -> Key:
+    """A message of one user's inbox; `message_id` is a ULID chosen by the writer (newest last in the partition)."""
+    return Key(inbox(scope, user_id), message_id)
+
+
+def inbox_unread_index(scope: Scope, user_id: str) -> str:
+    """gsi1 partition of a user's unread messages (sparse: a message leaves it when read), for the unread
+    filter and read-all without reading every message."""
+    return collection(scope, f"INBOX_UNREAD#{user_id}")
+
+
+def inbox_unread(scope: Scope, user_id: str) -> Key:
+    """The counter of a user's unread messages, in the inbox's partition, kept in step by every inbox write."""
+    return Key(inbox(scope, user_id), INBOX_UNREAD)
+
+
+def connections(scope: Scope, user_id: str) -> str:
+    """The open WebSocket connections of one user: what a push Queries."""
+    return collection(scope, f"WS_USER#{user_id}")
+
+
+def connection(scope: Scope, user_id: str, connection_id: str) -> Key:
+    return Key(connections(scope, user_id), connection_id)
+
+
+def session_connections(scope: Scope, session_id: str) -> str:
+    """The connections one session opened: what revoking the session closes (a consistent Query)."""
+    return collection(scope, f"WS_SESSION#{session_id}")
+
+
+def session_connection(scope: Scope, session_id: str, connection_id: str) -> Key:
+    return Key(session_connections(scope, session_id), connection_id)
+
+
+def connection_lookup(connection_id: str) -> Key:
+    """Whose connection an id is: a $disconnect names only the connection, not its tenant, so this one item is
+    in the platform scope, in a partition of its own (connection ids are random: no hot key)."""
+    return Key(f"P#WS_CONNECTION#{connection_id}", "CONNECTION")
+
+
+def message_templates(scope: Scope) -> str:
+    return collection(scope, "MESSAGE_TEMPLATE")
+
+
+def message_template(scope: Scope, template_id: str) -> Key:
+    return Key(message_templates(scope), template_id)
+
+
+def message_template_code(scope: Scope, code: str) -> Key:
+    """The item that keeps message-template codes unique within a scope (case-insensitively)."""
+    return Key(collection(scope, "MESSAGE_TEMPLATE_CODE"), code.lower())
+
+
+def message_sends(scope: Scope) -> str:
+    """The partition of a tenant's sends (a few a day per tenant, ULIDs: newest first is one reverse Query)."""
+    return collection(scope, "MESSAGE_SEND")
+
+
+def message_send(scope: Scope, send_id: str) -> Key:
+    return Key(message_sends(scope), send_id)
+
+
+def message_deliveries(scope: Scope, send_id: str) -> str:
+    """The partition of one send's delivery records: one per recipient and channel, a partition per send."""
+    return collection(scope, f"MESSAGE_DELIVERY#{send_id}")
+
+
+def message_delivery(scope: Scope, send_id: str, user_id: str, channel: str) -> Key:
+    """A delivery's key is its send, recipient and channel: a retried fan-out writes the same key."""
+    return Key(message_deliveries(scope, send_id), f"{user_id}#{channel}")
+
+
+def message_page(scope: Scope, send_id: str, page: int) -> Key:
+    """The marker of one fan-out page of a send, written with the page's records (a retried page is skipped)."""
+    return Key(collection(scope, f"MESSAGE_PAGE#{send_id}"), f"{page:06d}")

@@ -34,6 +34,7 @@ class PlatformSettings:
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     mail_from: str = "no-reply@riveredge.local"
+    mail_from_name: str = "RiverEdge"  # the display name of the platform's sender
     files_bucket: str = ""
     mail_bucket: str = ""
     exports_bucket: str = ""
@@ -46,6 +47,8 @@ class PlatformSettings:
     mail_senders: int = 2  # the mailer's MaximumConcurrency: each sender gets rate / senders
     max_body_bytes: int = 1_048_576
     app_base_url: str = "http://127.0.0.1:3000"
+    api_base_url: str = ""  # where the API is served (unsubscribe links); "": the app's origin serves /api
+    websocket_endpoint: str = ""  # the WebSocket API's management endpoint (riveredge.realtime); "" : none
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> PlatformSettings:

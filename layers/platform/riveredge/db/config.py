@@ -253,3 +253,38 @@ class MailGlobal(TableModel, discriminator="mail_global"):
     def new(cls, scope: Scope, key: str, **attributes: Any) -> MailGlobal:
         item_key = keys.mail_global(scope, key)
         return cls(item_key.pk, item_key.sk, key=key, **attributes)
+
+
+MESSAGE_CHANNELS = ("in_app", "email", "sms", "webhook")
+
+
+class MessageConfig(TableModel, discriminator="message_config"):
+    """A tenant's config of one message channel (in_app, email, sms, webhook): one item per channel.
+
+    `config` holds the channel's own fields (email: from_email, from_name, reply_to; sms: sender_id, ...;
+    webhook: url, ...), never a secret: a webhook's signing secret lives in Secrets Manager (`secret_arn`).
+    """
+
+    channel = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    config = JSONAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    secret_arn = UnicodeAttribute(null=True)
+    secret_updated_at = UnicodeAttribute(null=True)
+
+    noun: ClassVar[str] = "message config"
+    id_attribute: ClassVar[str] = "channel"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "enabled": self.enabled,
+            "config": dict(self.config or {}),
+            "name": self.name,
+            "secret_updated_at": self.secret_updated_at,
+        }
+
+    @classmethod
+    def new(cls, scope: Scope, channel: str, **attributes: Any) -> MessageConfig:
+        key = keys.message_config(scope, channel)
+        return cls(key.pk, key.sk, channel=channel, **attributes)

@@ -268,15 +268,31 @@ class OutboxEvent(TableModel, discriminator="outbox"):
 
 
 class MailDelivery(TableModel, discriminator="mail_delivery"):
-    """One message the mailer sends for a tenant, and what became of it (the mail module's delivery log)."""
+    """One message the mailer sends for a tenant, and what became of it (the mail module's delivery log).
+
+    Keyed into one partition per tenant and UTC day of its id (keys.mail_delivery): the id's time gives
+    the day, so a record is still one GetItem by id, and a busy tenant's log is spread over days.
+    """
 
     delivery_id = UnicodeAttribute()
-    kind = UnicodeAttribute()  # activation | password_reset | welcome | ... (what sent it)
+    kind = UnicodeAttribute()  # activation | password_reset | welcome | a template code | message ... (what sent it)
+    category = UnicodeAttribute(null=True)  # auth | notification | collaboration | marketing
+    template_code = UnicodeAttribute(null=True)
+    template_id = UnicodeAttribute(null=True)  # None: the system default (or no template)
+    template_version = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    test = BooleanAttribute(default=False)
+    sender = UnicodeAttribute(null=True)  # the From header, display name and address
+    reply_to = UnicodeAttribute(null=True)
     recipients = UnicodeSetAttribute()
-    subject = UnicodeAttribute()
+    subject = UnicodeAttribute()  # as rendered
+    attachments = JSONAttribute(null=True)  # the attachments' file names
     status = UnicodeAttribute()  # queued | sent | failed | suppressed | delivered | bounced | complained
+    history = JSONAttribute(null=True)  # [{"status", "at", "detail"?}], oldest first
     attempts = NumberAttribute(default=0)
     ses_message_id = UnicodeAttribute(null=True)
+    sent_to = JSONAttribute(null=True)  # {recipient: SES message id} when each recipient got a message of its own
+    suppressed = UnicodeSetAttribute(null=True)  # recipients it did not go to (bounced, complained, unsubscribed)
     error = UnicodeAttribute(null=True)
     correlation_id = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
@@ -288,16 +304,18 @@ class MailDelivery(TableModel, discriminator="mail_delivery"):
 
 
 class MailSuppression(TableModel, discriminator="mail_suppression"):
-    """An address the tenant's mail no longer goes to (it bounced for good, or its owner complained)."""
+    """An address the tenant's mail no longer goes to: it bounced for good or its owner complained (every
+    category), or its owner unsubscribed from one category (`category`; keys.mail_suppression)."""
 
     email = UnicodeAttribute()
-    reason = UnicodeAttribute()  # bounce | complaint
+    reason = UnicodeAttribute()  # bounce | complaint | unsubscribe
+    category = UnicodeAttribute(null=True)  # None: every category
     delivery_id = UnicodeAttribute(null=True)
 
     @classmethod
-    def new(cls, scope: Scope, email: str, **attributes: Any) -> MailSuppression:
-        key = keys.mail_suppression(scope, email)
-        return cls(key.pk, key.sk, email=email.lower(), **attributes)
+    def new(cls, scope: Scope, email: str, category: str | None = None, **attributes: Any) -> MailSuppression:
+        key = keys.mail_suppression(scope, email, category)
+        return cls(key.pk, key.sk, email=email.lower(), category=category, **attributes)
 
 
 class LoginLogEntry(TableModel, discriminator="login_log"):
@@ -501,3 +519,123 @@ class SiteSettings(TableModel, discriminator="site_settings"):
     def new(cls, scope: Scope, settings: dict[str, Any] | None = None) -> SiteSettings:
         key = keys.site_settings(scope)
         return cls(key.pk, key.sk, settings=settings or {})
+
+
+class InboxMessage(TableModel, discriminator="inbox_message"):
+    """A message in one user's inbox (my messages): what an in-app send left for them, read or not.
+
+    Written by the message fan-out through :func:`riveredge.inbox.deliver` (which counts it unread in the same
+    transaction); read, marked read and deleted by its owner only (functions/inbox). While unread it is also in
+    the user's sparse unread index (gsi1), which marking it read takes it out of.
+    """
+
+    message_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()  # notice | system | task | approval | ... (the send's message type)
+    title = UnicodeAttribute()
+    content = UnicodeAttribute()
+    send_id = UnicodeAttribute(null=True)  # the send (POST /api/messages/send) it came from
+    link = UnicodeAttribute(null=True)  # where the web app opens it (a task, an approval)
+    read = BooleanAttribute(default=False)
+    read_at = UTCDateTimeAttribute(null=True)
+
+    noun: ClassVar[str] = "message"
+    id_attribute: ClassVar[str] = "message_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"type": self.type, "title": self.title, "send_id": self.send_id, "read": self.read}
+
+    @classmethod
+    def new(cls, scope: Scope, user_id: str, message_id: str, **attributes: Any) -> InboxMessage:
+        key = keys.inbox_message(scope, user_id, message_id)
+        message = cls(key.pk, key.sk, message_id=message_id, user_id=user_id, **attributes)
+        if not message.read:
+            message.gsi1pk, message.gsi1sk = keys.inbox_unread_index(scope, user_id), message_id
+        return message
+
+
+class InboxUnread(TableModel, discriminator="inbox_unread"):
+    """How many messages of one user's inbox are unread: changed only by ``ADD`` in the transaction that
+    delivers, reads or deletes them (riveredge.inbox), never saved whole; created by its first ``ADD``."""
+
+    unread = NumberAttribute(default=0)
+
+    @classmethod
+    def new(cls, scope: Scope, user_id: str) -> InboxUnread:
+        key = keys.inbox_unread(scope, user_id)
+        return cls(key.pk, key.sk)
+
+
+class Connection(TableModel, discriminator="ws_connection"):
+    """An open WebSocket connection of a user (riveredge.realtime), until its TTL: API Gateway closes a
+    connection after two hours at most, and the connection never outlives its session."""
+
+    connection_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    session_id = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def new(cls, scope: Scope, user_id: str, connection_id: str, **attributes: Any) -> Connection:
+        key = keys.connection(scope, user_id, connection_id)
+        return cls(key.pk, key.sk, connection_id=connection_id, user_id=user_id, **attributes)
+
+
+class SessionConnection(TableModel, discriminator="ws_session_connection"):
+    """A connection filed under the session that opened it, so that revoking the session closes it."""
+
+    connection_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, scope: Scope, session_id: str, connection_id: str, **attributes: Any) -> SessionConnection:
+        key = keys.session_connection(scope, session_id, connection_id)
+        return cls(key.pk, key.sk, connection_id=connection_id, **attributes)
+
+
+class ConnectionLookup(TableModel, discriminator="ws_connection_lookup"):
+    """Whose a connection id is (platform scope: a $disconnect names only the connection)."""
+
+    tenant_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    session_id = UnicodeAttribute()
+
+    @classmethod
+    def new(cls, connection_id: str, **attributes: Any) -> ConnectionLookup:
+        key = keys.connection_lookup(connection_id)
+        return cls(key.pk, key.sk, **attributes)
+
+
+DEFAULT_NOTIFICATIONS: dict[str, bool] = {"email": True, "in_app": True, "sms": False}
+
+
+class Preferences(TableModel, discriminator="preferences"):
+    """One user's preferences: edited by their owner (functions/me); ``notifications`` (channel -> wanted) is
+    what a send without its own channels goes out on (riveredge.messaging), over :data:`DEFAULT_NOTIFICATIONS`."""
+
+    user_id = UnicodeAttribute()
+    theme = UnicodeAttribute()
+    language = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    notifications = JSONAttribute()
+
+    noun: ClassVar[str] = "preferences"
+    id_attribute: ClassVar[str] = "user_id"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "theme": self.theme,
+            "language": self.language,
+            "timezone": self.timezone,
+            "notifications": self.notifications,
+        }
+
+    def wanted_channels(self) -> dict[str, bool]:
+        """The notification channels over their defaults (channel -> wanted)."""
+        stored = self.notifications if isinstance(self.notifications, dict) else {}
+        return {**DEFAULT_NOTIFICATIONS, **{k: bool(v) for k, v in stored.items() if k in DEFAULT_NOTIFICATIONS}}
+
+    @classmethod
+    def new(cls, scope: Scope, user_id: str, **attributes: Any) -> Preferences:
+        key = keys.preferences(scope, user_id)
+        return cls(key.pk, key.sk, user_id=user_id, **attributes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from riveredge import keys
+from riveredge import keys, realtime
 from riveredge.db.changes import Author, Change, change
 from riveredge.db.models import Session
 from riveredge.errors import ConflictError
@@ -24,7 +24,8 @@ def revoke_sessions(
     resource_id: str,
     first: Callable[[Change], None] | None = None,
 ) -> list[Session]:
-    """Revoke the sessions still live among `sessions`; answers those this call revoked.
+    """Revoke the sessions still live among `sessions`, closing their WebSocket connections (riveredge.realtime)
+    once each transaction has committed; answers those this call revoked.
 
     Each transaction holds up to 99 sessions and the operation-log entry naming them (resource ``session``,
     `resource_id` the session or the user whose sessions end); `first` adds one more
@@ -73,6 +74,7 @@ def revoke_sessions(
             for session in chunk:
                 session.status, session.revoked_reason, session.updated_at = "revoked", reason, now
             revoked.extend(chunk)
+            realtime.close_sessions(author.scope, (s.session_id for s in chunk))  # their WebSocket connections
             break
         else:
             raise ConflictError("the sessions changed too often; try again")

@@ -2,6 +2,7 @@
 
 from riveredge.http.app import (
     AUTHENTICATED,
+    DELETED,
     PUBLIC,
     ApiRouter,
     CustomFieldQuery,
@@ -11,14 +12,18 @@ from riveredge.http.app import (
     caller,
     create_app,
     created,
+    created_as,
     current_principal,
     expected_version,
+    no_content,
     openapi_spec,
+    requested_language,
     with_if_match,
 )
 
 __all__ = [
     "AUTHENTICATED",
+    "DELETED",
     "PUBLIC",
     "ApiRouter",
     "CustomFieldQuery",
@@ -28,8 +33,11 @@ __all__ = [
     "caller",
     "create_app",
     "created",
+    "created_as",
     "current_principal",
     "expected_version",
+    "no_content",
     "openapi_spec",
+    "requested_language",
     "with_if_match",
 ]

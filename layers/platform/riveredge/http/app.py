@@ -43,7 +43,7 @@ from riveredge.errors import (
     UnsupportedMediaTypeError,
 )
 from riveredge.http import problems
-from riveredge.i18n import use_request_language
+from riveredge.i18n import first_language, use_request_language
 from riveredge.observability import bind_request, logger
 from riveredge.scope import use_scope
 from riveredge.settings import get_settings
@@ -113,6 +113,7 @@ class RouteRule:
     permission: str
     platform_only: bool = False
     app: App | None = None  # the app the route belongs to (refused while the caller's tenant has it off)
+    form_body: bool = False  # takes an HTML form's body (RFC 8058's one-click unsubscribe POST) besides JSON
 
     def refusal(self, principal: Principal | None) -> DomainError | None:
         """Why `principal` may not call the route (None: it may)."""
@@ -151,11 +152,14 @@ class ApiRouter(Router):
         idempotent: bool | None = None,
         versioned: bool | None = None,
         middlewares: list[Callable[..., Any]] | None = None,
+        form_body: bool = False,
         **kwargs: Any,
     ) -> Callable[[Any], Any]:
         """Declare a route. `idempotent` (default: a POST answering 201 or 202 for a signed-in caller) replays
         the first answer to a repeated ``Idempotency-Key``; `versioned` (default: PUT and DELETE) documents
-        ``If-Match``, which the route reads with :func:`expected_version`."""
+        ``If-Match``, which the route reads with :func:`expected_version`; `form_body` lets a body of an HTML
+        form (``application/x-www-form-urlencoded``, ``multipart/form-data``) through the gate, for a route
+        that reads it itself."""
         if idempotent is None:
             idempotent = method.upper() == "POST" and status_code in (201, 202) and permission != PUBLIC
         if idempotent and permission == PUBLIC:
@@ -166,7 +170,9 @@ class ApiRouter(Router):
             declare(permission, permission_name or summary, platform_only=platform_only)
         description = f"Permission: `{permission}`" + (" (platform operators only)" if platform_only else "")
         resource = re.sub(r"<(\w+)>", r"{\1}", rule)  # API Gateway's form of the path
-        self.rules[(method.upper(), resource)] = RouteRule(permission, platform_only, app_of_path(resource))
+        self.rules[(method.upper(), resource)] = RouteRule(
+            permission, platform_only, app_of_path(resource), form_body=form_body
+        )
         return self.route(
             rule,
             method,
@@ -202,6 +208,14 @@ class ApiRouter(Router):
 def actor_of(app: APIGatewayRestResolver | Router) -> Actor:
     """The author of the changes the route being served makes."""
     return Actor(current_principal(app), caller(app).request_id)
+
+
+def requested_language(app: APIGatewayRestResolver | Router, asked: str | None) -> str | None:
+    """The language of texts the caller asked for: `?lang=` (`asked`), else the first tag of Accept-Language."""
+    if asked:
+        return asked
+    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    return first_language(headers.get("accept-language"))
 
 
 def _if_match(app: APIGatewayRestResolver | Router) -> str | None:
@@ -291,6 +305,19 @@ def _idempotency_middleware(app: APIGatewayRestResolver, next_middleware: NextMi
     )
 
 
+DELETED: dict[int | str, dict[str, Any]] = {204: {"description": "Deleted"}}  # `responses=` of a 204 route
+
+
+def created_as(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route answering 201 with a `model` (what :func:`created` answers)."""
+    return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
+
+
+def no_content() -> Response[str]:
+    """A 204 answer."""
+    return Response(status_code=204, body="")
+
+
 def created(body: BaseModel, location: str) -> Response[dict[str, Any]]:
     """A 201 answer with the created object and its Location."""
     return Response(
@@ -335,7 +362,10 @@ def _proxy(response: Response[str]) -> dict[str, Any]:
     }
 
 
-def _body_refusal(event: dict[str, Any]) -> DomainError | None:
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _body_refusal(event: dict[str, Any], *, form: bool = False) -> DomainError | None:
     body = event.get("body") or ""
     limit = get_settings().max_body_bytes
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
@@ -344,6 +374,8 @@ def _body_refusal(event: dict[str, Any]) -> DomainError | None:
     if body:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if form and media_type in _FORM_TYPES:
+            return None
         if media_type not in _JSON_TYPES and not (
             media_type.startswith("application/") and media_type.endswith("+json")
         ):
@@ -385,10 +417,10 @@ class RiverEdgeResolver(APIGatewayRestResolver):
             self.rules.update(router.rules)
 
     def gate(self, event: dict[str, Any]) -> DomainError | None:
-        refusal = _body_refusal(event)
+        rule = self.rules.get((str(event.get("httpMethod", "")).upper(), str(event.get("resource", ""))))
+        refusal = _body_refusal(event, form=rule is not None and rule.form_body)
         if refusal is not None:
             return refusal
-        rule = self.rules.get((str(event.get("httpMethod", "")).upper(), str(event.get("resource", ""))))
         if rule is None:
             return None  # not one of ours: the resolver answers 404
         context = (event.get("requestContext") or {}).get("authorizer")

@@ -24,7 +24,6 @@ Category = Literal["auth", "notification", "collaboration", "marketing"]
 VariableType = Literal["string", "number", "url", "datetime", "list", "object"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 VARIABLE_TYPES: tuple[str, ...] = get_args(VariableType)
-TRANSACTIONAL = ("auth", "notification", "collaboration")  # marketing mail carries List-Unsubscribe
 _SHIPPED = Path(__file__).with_name("system.json")
 
 

@@ -1,0 +1,1 @@
+"""My messages: the caller's own inbox (list, unread count, read, delete)."""

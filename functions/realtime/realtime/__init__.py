@@ -1,0 +1,1 @@
+"""The WebSocket API's routes: $connect (authenticated by the access token), $disconnect, $default."""
