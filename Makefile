@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 MYPYPATH := $(shell ls -d functions/*/ | tr '\n' ':')layers/platform
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint unit integration e2e bench build clean chromium
+.PHONY: help run test lint unit integration e2e bench build clean chromium dbservers
 
 help:
 	@echo "make run    start the local stack (moto + API on :3000) with the demo tenant"
@@ -45,6 +45,21 @@ chromium:
 	  $$sudo apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
+# Debian's PostgreSQL and MariaDB servers, for the tests against real databases: tests/dbservers.py starts its own
+# servers in temporary directories. Installed when the binaries are missing; the system services are not started
+# (a policy-rc.d refuses them for the install when the machine has none).
+dbservers:
+	@{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } && \
+	  { command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; } && command -v mariadb-install-db >/dev/null || { \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi; \
+	  policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null && \
+	    $$sudo chmod 755 /usr/sbin/policy-rc.d && policy=1; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    postgresql mariadb-server; status=$$?; \
+	  if [ -n "$$policy" ]; then $$sudo rm -f /usr/sbin/policy-rc.d; fi; exit $$status; }
+
 run: $(VENV)/.installed node_modules/.installed
 	$(PY) -m local_stack
 
@@ -59,7 +74,7 @@ lint: $(VENV)/.installed $(TOOLS)/.installed node_modules/.installed
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit -q
 
-integration: $(VENV)/.installed
+integration: $(VENV)/.installed dbservers
 	$(PY) -m pytest tests/integration -q
 
 e2e: $(VENV)/.installed node_modules/.installed chromium
@@ -67,7 +82,7 @@ e2e: $(VENV)/.installed node_modules/.installed chromium
 
 # The e2e tests (a stack of their own, over HTTP) run beside the unit and integration tests: two cores, two
 # suites, one wall-clock wait. The e2e output is printed when both have finished.
-test: lint $(VENV)/.installed node_modules/.installed chromium
+test: lint $(VENV)/.installed node_modules/.installed chromium dbservers
 	@log=$$(mktemp); $(PY) -m pytest -q -p no:cacheprovider tests/e2e >$$log 2>&1 & e2e=$$!; \
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/integration; here=$$?; \
 	wait $$e2e; there=$$?; echo "-- tests/e2e --"; cat $$log; rm -f $$log; \

@@ -1,9 +1,10 @@
 """`make bench`: cold imports, DynamoDB calls per request, the account import, a soak, template rendering,
-the message fan-out, the real-time push.
+the message fan-out, the real-time push, the upload consumer.
 
     python benchmarks/run.py [--runs 7] [--skip-imports] [--skip-calls] [--skip-import] [--skip-soak]
                              [--skip-render] [--skip-fanout] [--fanout-recipients 10000]
                              [--skip-realtime] [--realtime-sends 30]
+                             [--skip-file-events] [--file-events-files 20]
                              [--soak-requests 10000] [--strict]
 
 A report, not a test: wall-clock numbers are printed, never asserted. With
@@ -279,6 +280,17 @@ def report_realtime(sends: int, checks: list[Check]) -> None:
         checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
 
 
+# -- 8. the upload consumer ----------------------------------------------------------------------
+def report_file_events(files: int, checks: list[Check]) -> None:
+    from benchmarks import file_events_bench as fb
+
+    section(f"8. Upload consumer: metadata work per file in this process, and {files} uploads settled on moto")
+    print("See benchmarks/file_events_bench.py for what each number covers.\n")
+    progress(f"upload consumer: metadata work, then {files} uploads through the presigned POST")
+    for name, value, target, met in fb.report(fb.measure(files)):
+        checks.append(Check(name, value, target, "PASS" if met else "FAIL"))
+
+
 # -- summary ---------------------------------------------------------------------------------
 def guarded(checks: list[Check], what: str, name: str, run: Callable[[], None]) -> None:
     """Run one section; a section that cannot run (a broken request path, a stack that does not start) says
@@ -315,6 +327,8 @@ def main() -> int:
     parser.add_argument("--realtime-sends", type=int, default=30, help="timed sends of the push (default 30)")
     parser.add_argument("--fanout-recipients", type=int, default=10_000, help="people of the fan-out (default 10,000)")
     parser.add_argument("--soak-requests", type=int, default=10_000, help="requests of the soak (default 10,000)")
+    parser.add_argument("--skip-file-events", action="store_true", help="leave out the upload consumer section")
+    parser.add_argument("--file-events-files", type=int, default=20, help="uploads settled end to end (default 20)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a DynamoDB call-count target is missed")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # interleave with progress on stderr
@@ -339,6 +353,10 @@ def main() -> int:
         guarded(checks, "fan-out", "message fan-out", lambda: report_fanout(args.fanout_recipients, checks))
     if not args.skip_realtime:
         guarded(checks, "real-time", "real-time push", lambda: report_realtime(max(1, args.realtime_sends), checks))
+    if not args.skip_file_events:
+        guarded(
+            checks, "upload consumer", "upload consumer", lambda: report_file_events(args.file_events_files, checks)
+        )
     report_summary(checks, time.perf_counter() - started)
     if any(c.result == "ERROR" for c in checks):
         return 2  # the benchmark itself could not run
@@ -347,6 +365,7 @@ def main() -> int:
         "warm render",
         "fan-out wall time",
         "push latency",
+        "file settle time",
     )  # wall-clock checks: reported, never a --strict failure
     calls_missed = any(c.result != "PASS" for c in checks if not c.name.startswith(timed))
     return 1 if args.strict and calls_missed else 0

@@ -202,3 +202,17 @@ def install_moto_seam(registry: FunctionRegistry) -> None:
         ).start()
 
     notifications._invoke_awslambda = _invoke_awslambda
+
+    # S3 names the object's version (in a versioned bucket) and a sequencer in every notification; moto names
+    # neither, and consumers deduplicate by them and read that very version.
+    describe = notifications._get_s3_event
+
+    def _get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        body = describe(event_name, bucket, key, notification_id)
+        found = body["Records"][0]["s3"]["object"]
+        if getattr(bucket, "is_versioned", False) and getattr(key, "version_id", None):
+            found["versionId"] = str(key.version_id)
+        found["sequencer"] = f"{time.time_ns():024X}"
+        return body
+
+    notifications._get_s3_event = _get_s3_event

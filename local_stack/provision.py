@@ -359,12 +359,23 @@ class Provisioner:
                     )
                 )
             elif kind == "S3":
-                configuration: dict[str, Any] = {"LambdaFunctionArn": function.arn, "Events": [props["Events"]]}
-                if props.get("Filter"):
-                    configuration["Filter"] = props["Filter"]
-                self.client("s3").put_bucket_notification_configuration(
+                kinds = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
+                configuration: dict[str, Any] = {"LambdaFunctionArn": function.arn, "Events": kinds}
+                rules = ((props.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+                if rules:  # CloudFormation's NotificationFilter, in the shape S3's API takes
+                    configuration["Filter"] = {
+                        "Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}
+                    }
+                client = self.client("s3")
+                existing = client.get_bucket_notification_configuration(Bucket=props["Bucket"])
+                client.put_bucket_notification_configuration(
                     Bucket=props["Bucket"],
-                    NotificationConfiguration={"LambdaFunctionConfigurations": [configuration]},
+                    NotificationConfiguration={
+                        "LambdaFunctionConfigurations": [
+                            *existing.get("LambdaFunctionConfigurations", []),
+                            configuration,
+                        ]
+                    },
                 )
             elif kind == "ScheduleV2":
                 self.client("scheduler").create_schedule(

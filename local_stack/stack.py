@@ -297,6 +297,7 @@ class LocalStack:
                     "sent_at": value.get("sent_at"),
                     "ses_message_id": value.get("ses_message_id"),
                     "body": message["body"] if message else None,
+                    "test": bool(value.get("test")),
                 }
             )
         return sorted(found, key=lambda m: str(m["delivery_id"]), reverse=True)

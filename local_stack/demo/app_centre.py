@@ -1,4 +1,5 @@
-"""Demo menus: one entry per app of the app centre, under "System" and "Configuration" directories.
+"""Demo menus: one entry per app of the app centre, under "System", "Configuration" and "Data centre"
+directories.
 
 Switching an app off in the app centre then visibly takes its entry out of `/api/menus/mine`.
 """
@@ -14,7 +15,11 @@ from local_stack.demo import expect
 if TYPE_CHECKING:
     from local_stack.stack import LocalStack
 
-SECTIONS = {"/system/": ("System", "setting"), "/config/": ("Configuration", "control")}
+SECTIONS = {
+    "/system/": ("System", "setting"),
+    "/config/": ("Configuration", "control"),
+    "/data/": ("Data centre", "database"),
+}
 
 
 def seed(stack: LocalStack, token: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from riveredge import passwords
 
 from local_stack.stack import LocalStack, Reply
+from tests.dbservers import mariadb_server, postgres_server  # noqa: F401  (session fixtures: real servers, on use)
 from tests.support import PASSWORD, TEST_FUNCTION_ENVIRONMENT, claims_of
 
 OPERATOR = "operator@riveredge.local"

@@ -146,6 +146,9 @@ def test_a_warm_items_read_costs_one_dynamodb_call_and_a_change_is_seen_at_once(
     assert "west" in {i["code"] for i in _items(stack, token, "region")}
 
 
+METADATA_URL = "http://169.254.169.254/latest/meta-data/schema.json"
+
+
 def test_parameters_are_typed_masked_and_batch_updated_all_or_nothing(
     stack: LocalStack, fresh_tenant: TenantFixture
 ) -> None:
@@ -163,6 +166,8 @@ def test_parameters_are_typed_masked_and_batch_updated_all_or_nothing(
         ({"key": "b", "type": "boolean", "value": 1}, "value"),
         ({"key": "c", "type": "json", "value": {"limit": 0}, "json_schema": schema}, "value"),
         ({"key": "d", "type": "json", "value": {}, "json_schema": {"type": "nonsense"}}, "json_schema"),
+        # a reference to a URL would make the validator fetch it (the instance metadata service, say): refused
+        ({"key": "f", "type": "json", "value": {}, "json_schema": {"$ref": METADATA_URL}}, "json_schema"),
         ({"key": "e", "type": "colour", "value": 1}, "type"),
     ]:
         refused = stack.request("POST", "/api/parameters", token=token, json_body=body)

@@ -101,9 +101,11 @@ def test_a_schedule_fires_on_demand_and_from_the_clock(stack: LocalStack) -> Non
 
 
 def test_an_s3_notification_invokes_the_function_with_the_s3_event(stack: LocalStack) -> None:
-    # Given a bucket that notifies a function on new objects, and a record of what that function receives
+    # Given a bucket of its own (the template's buckets keep their notifications for the other tests) that
+    # notifies a function on new objects, and a record of what that function receives
     s3 = boto3.client("s3")
-    bucket = stack.environment["FILES_BUCKET"]
+    bucket = f"notify-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
     function = stack.registry.get("OnboardingFunction")
     received: list[dict[str, Any]] = []
     original = function.invoke

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from riveredge import keys
+from riveredge import keys, storage
 from riveredge.clock import utcnow
 from riveredge.db.changes import Author, change
+from riveredge.db.files import StorageQuota
 from riveredge.db.models import PendingAdmin, Tenant, TenantCode
 from riveredge.scope import tenant_scope
 
@@ -65,3 +66,14 @@ def retry_onboarding(actor: Author, tenant: Tenant, window: timedelta) -> Tenant
             scope=tenant_scope(tenant.tenant_id),
         )
     return tenant
+
+
+def set_storage_limits(
+    actor: Author, tenant_id: str, item: StorageQuota, limit_bytes: int, limit_count: int, source: str
+) -> StorageQuota:
+    """Set a tenant's storage limits on the quota item read (logged in the operator's scope)."""
+    before = item.snapshot()
+    with change(actor, "tenant.storage_quota", item, before=before) as c:
+        storage.set_limits(c, item, limit_bytes, limit_count, source)
+        item.limit_bytes, item.limit_count, item.limit_source = limit_bytes, limit_count, source  # logged after
+    return StorageQuota.get_or_404(keys.storage_quota(tenant_scope(tenant_id)))

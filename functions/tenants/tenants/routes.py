@@ -6,11 +6,20 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from riveredge.http import ApiRouter, actor_of, created, created_as, expected_version
+from riveredge import storage
+from riveredge.db.files import StorageQuota
+from riveredge.http import ApiRouter, actor_of, created, created_as, expected_version, with_if_match
 from riveredge.schemas import TenantResponse
 
 from tenants import service
-from tenants.models import CreateTenantRequest, TenantListResponse, TenantStatusRequest
+from tenants.models import (
+    CreateTenantRequest,
+    StorageAmounts,
+    StorageQuotaRequest,
+    StorageQuotaResponse,
+    TenantListResponse,
+    TenantStatusRequest,
+)
 
 router = ApiRouter("tenants")
 
@@ -91,3 +100,36 @@ def retry_onboarding(
         actor_of(router), tenant_id, expected_version(router, body.version if body else None)
     )
     return TenantResponse.of(tenant)
+
+
+def _quota(tenant_id: str, item: StorageQuota) -> StorageQuotaResponse:
+    now = storage.usage_of(item).as_dict()
+    return StorageQuotaResponse(
+        tenant_id=tenant_id,
+        bytes=StorageAmounts(**now["bytes"]),
+        count=StorageAmounts(**now["count"]),
+        limit_source=now["limit_source"],
+        version=int(item.version or 0),
+    )
+
+
+@router.get(
+    "/api/tenants/<tenant_id>/storage-quota",
+    permission="tenant.view",
+    platform_only=True,
+    summary="A tenant's storage quota: limits (its tier's, or an operator's), use and reservations",
+)
+def get_storage_quota(tenant_id: str) -> StorageQuotaResponse:
+    return _quota(tenant_id, service.storage_quota(actor_of(router), tenant_id))
+
+
+@router.put(
+    "/api/tenants/<tenant_id>/storage-quota",
+    permission="tenant.quota",
+    permission_name="Change tenants' quotas",
+    platform_only=True,
+    summary="Set a tenant's storage limits in bytes and files (null: its tier's default)",
+)
+def set_storage_quota(tenant_id: str, body: StorageQuotaRequest) -> StorageQuotaResponse:
+    item = service.set_storage_quota(actor_of(router), tenant_id, with_if_match(router, body))
+    return _quota(tenant_id, item)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from riveredge import cursors, passwords
+from riveredge import cursors, passwords, storage
 from riveredge.actor import Actor
 from riveredge.clock import new_id, utcnow
-from riveredge.db.changes import System
+from riveredge.db.changes import System, expect_version
+from riveredge.db.files import StorageQuota
 from riveredge.db.models import PendingAdmin, Tenant
 from riveredge.errors import ConflictError, NotFoundError, PreconditionFailedError
 from riveredge.scope import Scope, use_scope
 
 from tenants import repository
-from tenants.models import CreateTenantRequest
+from tenants.models import CreateTenantRequest, StorageQuotaRequest
 
 ONBOARDING_WINDOW = timedelta(days=1)
 TRANSITIONS = {"suspended": {"active"}, "active": {"suspended"}}
@@ -106,3 +107,26 @@ def change_status(actor: Actor, tenant_id: str, status: str, expected_version: i
     with use_scope(_acting_for(actor, tenant_id)) as scope:
         repository.set_status(_operator(actor, scope), tenant, status, STATUS_EVENTS[status])
     return tenant
+
+
+def storage_quota(actor: Actor, tenant_id: str) -> StorageQuota:
+    """The tenant's storage quota (its tier's limits until an operator set its own)."""
+    get(actor, tenant_id)
+    with use_scope(_acting_for(actor, tenant_id)):
+        return storage.current(Scope(tenant_id))  # a read: a tenant that stored nothing has no item yet
+
+
+def set_storage_quota(actor: Actor, tenant_id: str, request: StorageQuotaRequest) -> StorageQuota:
+    """Set the tenant's storage limits (null: the tier's); what is left moves by the difference at once, and
+    uploads already stored stay even when they are now over the new limit."""
+    tenant = get(actor, tenant_id)
+    with use_scope(_acting_for(actor, tenant_id)) as scope:
+        expect_version(storage.current(Scope(tenant_id)), request.version)  # version 0 while not stored
+        item = storage.quota(Scope(tenant_id))
+        tier_bytes, tier_count = storage.tier_limits(tenant.tier)
+        limit_bytes = tier_bytes if request.limit_bytes is None else request.limit_bytes
+        limit_count = tier_count if request.limit_count is None else request.limit_count
+        source = "tier" if request.limit_bytes is None and request.limit_count is None else "operator"
+        if (int(item.limit_bytes), int(item.limit_count), item.limit_source) == (limit_bytes, limit_count, source):
+            return item
+        return repository.set_storage_limits(_operator(actor, scope), tenant_id, item, limit_bytes, limit_count, source)

@@ -57,19 +57,35 @@ def call(
     )
 
 
-def secret_name(scope: Scope, integration_id: str) -> str:
+def check_host(scope: Scope, host: str, field: str = "host") -> None:
+    """The save-time check of a database host the tenant configures (no DNS; :func:`destination` checks
+    again when a connection is made)."""
+    outbound.check_host_shape(host, allow_hosts=allow_hosts(scope), field=field)
+
+
+def destination(scope: Scope, host: str, port: int, field: str = "host") -> outbound.Destination:
+    """The checked addresses of a TCP destination (a database) the tenant's connection may use."""
+    return outbound.check_host(host, port, allow_hosts=allow_hosts(scope), field=field)
+
+
+def secret_name(scope: Scope, integration_id: str, kind: str = "integrations") -> str:
+    """``riveredge/<stage>/<kind>/<tenant id>/<id>``: `kind` is ``integrations`` or ``datasources`` (each
+    function's IAM policy names its own kind's prefix)."""
     stage = os.environ.get("STAGE", "dev")
-    return f"riveredge/{stage}/integrations/{scope.tenant_id}/{integration_id}"
+    return f"riveredge/{stage}/{kind}/{scope.tenant_id}/{integration_id}"
 
 
-def store_secret(scope: Scope, integration_id: str, value: str, arn: str | None = None) -> str:
-    """Create the integration's secret, or rotate it (a new version) when it has one; answers its ARN."""
+def store_secret(
+    scope: Scope, integration_id: str, value: str, arn: str | None = None, *, kind: str = "integrations"
+) -> str:
+    """Create the integration's (or data source's, `kind`) secret, or rotate it (a new version) when it has
+    one; answers its ARN."""
     client = aws.secretsmanager()
     if arn:
         client.put_secret_value(SecretId=arn, SecretString=value)
         return arn
     created = client.create_secret(
-        Name=secret_name(scope, integration_id),
+        Name=secret_name(scope, integration_id, kind),
         SecretString=value,
         Tags=[{"Key": "riveredge:tenant", "Value": scope.tenant_id or "platform"}],
     )

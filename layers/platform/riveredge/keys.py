@@ -63,7 +63,27 @@ inbox unread counter  <scope>INBOX#<uid>             #UNREAD
 ws connection         <scope>WS_USER#<uid>           <connection id>
 ws session connection <scope>WS_SESSION#<sid>        <connection id>
 ws connection lookup  P#WS_CONNECTION#<conn id>      CONNECTION
+data source           <scope>DATASOURCE              <datasource id>
+dataset               <scope>DATASET                 <dataset id>
+dataset result        <scope>DATASET_CACHE#<dsid>    <digest>              (TTL; a big result in S3)
+dataset export        <scope>DATASET_EXPORT#<dsid>   <export id>
+file                  <scope>FILE#<fid>              FILE                  <scope>FOLDER_FILES#<folder>  <name>#<fid>
+  (gsi2: by size)                                                            <scope>FOLDER_FILES#<folder>  <size>#<fid>
+  (gsi3: by creation)                                                        <scope>FOLDER_FILES#<folder>  <fid>
+  (gsi1 while pending)                                                       <scope>FILES_PENDING    <expiry>#<fid>
+  (gsi1 while deleted)                                                       <scope>FILES_DELETED    <deleted at>#<fid>
+folder                <scope>FOLDER                  <folder id>           <scope>FOLDER_TREE      <path>
+  (gsi2: children)                                                           <scope>FOLDER_CHILDREN#<pid>  <name>#<id>
+storage quota         <scope>STORAGE                 QUOTA
+file settings         <scope>FILE_SETTINGS           SETTINGS
+file share            <scope>FILE#<fid>              SHARE#<share id>      (in its file's partition)
+interface             <scope>INTERFACE               <interface id>
+interface route       <scope>INTERFACE_ROUTE         <METHOD> <path>       (one interface per method and path)
+interface test run    <scope>INTERFACE_TEST#<iid>    <test ulid>           (TTL: kept 30 days)
 ====================  =============================  ====================  ======================  ==============
+
+Files and folders: ``<folder>`` / ``<pid>`` is a folder id or ``ROOT``, ``<name>`` the case-folded name
+(riveredge.db.files.name_key), ``<size>`` 16 digits.
 
 ``<scope>`` is ``T#<tenant_id>#`` for a tenant and ``P#`` for the platform, so
 every partition key of the table and of the index starts with the prefix of the
@@ -77,7 +97,7 @@ from typing import NamedTuple
 
 from riveredge.scope import Scope, tenant_scope
 
-PARTITION_KEYS = frozenset({"pk", "gsi1pk", "gsi2pk"})
+PARTITION_KEYS = frozenset({"pk", "gsi1pk", "gsi2pk", "gsi3pk"})
 
 
 class Key(NamedTuple):
@@ -498,3 +518,125 @@ def message_delivery(scope: Scope, send_id: str, user_id: str, channel: str) -> 
 def message_page(scope: Scope, send_id: str, page: int) -> Key:
     """The marker of one fan-out page of a send, written with the page's records (a retried page is skipped)."""
     return Key(collection(scope, f"MESSAGE_PAGE#{send_id}"), f"{page:06d}")
+
+
+# -- data sources (databases and HTTP APIs that datasets read) --------------------------------
+def datasources(scope: Scope) -> str:
+    """The partition of a tenant's data sources (a few dozen at most): the whole list is one Query."""
+    return collection(scope, "DATASOURCE")
+
+
+def datasource(scope: Scope, datasource_id: str) -> Key:
+    return Key(datasources(scope), datasource_id)
+
+
+# -- files and folders (riveredge.db.files) ---------------------------------------------------
+ROOT_FOLDER = "ROOT"  # the folder id of the root in the listing partitions (real ids are ULIDs)
+
+
+def file(scope: Scope, file_id: str) -> Key:
+    """One file: a partition of its own, so a tenant's uploads spread over as many partitions as it has files."""
+    return Key(collection(scope, f"FILE#{file_id}"), "FILE")
+
+
+def folder_files(scope: Scope, folder_id: str | None) -> str:
+    """The listing partition of one folder's files (None: the root), in gsi1 by name, gsi2 by size and gsi3 by
+    creation: a folder's page in any of the three orders is one Query, and each folder is its own partition."""
+    return collection(scope, f"FOLDER_FILES#{folder_id or ROOT_FOLDER}")
+
+
+def pending_files(scope: Scope) -> str:
+    """gsi1 partition of the files whose upload has not arrived yet, by expiry: what reclaims stale reservations."""
+    return collection(scope, "FILES_PENDING")
+
+
+def deleted_files(scope: Scope) -> str:
+    """gsi1 partition of the soft-deleted files (the recycle bin), by deletion time."""
+    return collection(scope, "FILES_DELETED")
+
+
+def folder(scope: Scope, folder_id: str) -> Key:
+    return Key(collection(scope, "FOLDER"), folder_id)
+
+
+def folder_tree_index(scope: Scope) -> str:
+    """gsi1 partition of the folders by materialised path: a subtree is one begins_with Query."""
+    return collection(scope, "FOLDER_TREE")
+
+
+def folder_children(scope: Scope, parent_id: str | None) -> str:
+    """gsi2 partition of one folder's sub-folders (None: the root's), by name."""
+    return collection(scope, f"FOLDER_CHILDREN#{parent_id or ROOT_FOLDER}")
+
+
+def storage_quota(scope: Scope) -> Key:
+    """The tenant's storage counters and limits (riveredge.storage): one item, updated conditionally."""
+    return Key(collection(scope, "STORAGE"), "QUOTA")
+
+
+def file_settings(scope: Scope) -> Key:
+    return Key(collection(scope, "FILE_SETTINGS"), "SETTINGS")
+
+
+# -- datasets (queries on data sources), their result cache and their exports -----------------
+def datasets(scope: Scope) -> str:
+    """The partition of a tenant's datasets (definitions only, a few hundred at most): the list is one Query."""
+    return collection(scope, "DATASET")
+
+
+def dataset(scope: Scope, dataset_id: str) -> Key:
+    return Key(datasets(scope), dataset_id)
+
+
+def dataset_results(scope: Scope, dataset_id: str) -> str:
+    """One dataset's cached results: a partition per dataset, so previews of many datasets never share a key."""
+    return collection(scope, f"DATASET_CACHE#{dataset_id}")
+
+
+def dataset_result(scope: Scope, dataset_id: str, digest: str) -> Key:
+    """A cached result; `digest` hashes what the result depends on (dataset and source versions, parameters)."""
+    return Key(dataset_results(scope, dataset_id), digest)
+
+
+def dataset_exports(scope: Scope, dataset_id: str) -> str:
+    """One dataset's export jobs: a partition per dataset (newest last: ULIDs)."""
+    return collection(scope, f"DATASET_EXPORT#{dataset_id}")
+
+
+def dataset_export(scope: Scope, dataset_id: str, export_id: str) -> Key:
+    return Key(dataset_exports(scope, dataset_id), export_id)
+
+
+# -- share links of files (riveredge.db.file_shares) -------------------------------------------
+SHARE_PREFIX = "SHARE#"
+
+
+def file_share(scope: Scope, file_id: str, share_id: str) -> Key:
+    """A share link of a file, in the file's own partition: the file's links are one Query (consistent), and the
+    download counters of a popular link only ever write to that one file's partition."""
+    return Key(collection(scope, f"FILE#{file_id}"), f"{SHARE_PREFIX}{share_id}")
+
+
+# -- the API registry (riveredge.db.interfaces) --------------------------------------------------
+def interfaces(scope: Scope) -> str:
+    """The partition of a tenant's described interfaces (configuration: one Query lists or exports them)."""
+    return collection(scope, "INTERFACE")
+
+
+def interface(scope: Scope, interface_id: str) -> Key:
+    return Key(interfaces(scope), interface_id)
+
+
+def interface_route(scope: Scope, method: str, path: str) -> Key:
+    """The claim that keeps one interface per method and path (`path` as the OpenAPI export keys it, its
+    templates' names left out: ``/users/{}``)."""
+    return Key(collection(scope, "INTERFACE_ROUTE"), f"{method} {path}")
+
+
+def interface_tests(scope: Scope, interface_id: str) -> str:
+    """The partition of one interface's test runs: a partition per interface, newest last (ULIDs)."""
+    return collection(scope, f"INTERFACE_TEST#{interface_id}")
+
+
+def interface_test(scope: Scope, interface_id: str, test_id: str) -> Key:
+    return Key(interface_tests(scope, interface_id), test_id)

@@ -187,6 +187,22 @@ def send_many_by_template(
     test: bool = False,
 ) -> list[str]:
     """One message of `code` per (recipients, context), rendered and checked first, queued together."""
+    messages = by_template(scope, code, sends, language, attachments=attachments, reply_to=reply_to, test=test)
+    return queue(scope, messages)
+
+
+def by_template(
+    scope: Scope,
+    code: str,
+    sends: Sequence[tuple[Sequence[str], Mapping[str, Any]]],
+    language: str | None = None,
+    *,
+    attachments: Sequence[Attachment] = (),
+    reply_to: str | None = None,
+    test: bool = False,
+) -> list[Outgoing]:
+    """The messages :func:`send_many_by_template` queues, rendered and checked, not queued yet: a caller whose
+    change must not be stored when its mail would be refused builds them first, then queues them (:func:`queue`)."""
     from riveredge.mail_templates.store import compose
 
     messages = []
@@ -210,7 +226,7 @@ def send_many_by_template(
                 language=composed.language,
             )
         )
-    return queue(scope, messages)
+    return messages
 
 
 def send_raw(

@@ -500,3 +500,80 @@ def request(
     if len(reply.body) > max_bytes:
         raise OutboundError("response_too_large", f"the response body is larger than {max_bytes} bytes")
     return Response(reply.status, reply.headers, reply.body, target.url, time.monotonic() - started)
+
+
+# -- plain TCP destinations (databases) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Destination:
+    """A checked TCP destination (a database server): connect only to `addresses`, name `host` for TLS."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+
+def _refuse_host(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field} is not an allowed destination", errors=[FieldProblem(field, message)])
+
+
+def _host_part(host: str, port: int, field: str) -> str:
+    host = host.strip().rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or len(host) > 253 or any(ord(char) <= 0x20 or ord(char) == 0x7F or char in "/@?#" for char in host):
+        raise _refuse_host(field, "is not a valid host name or IP address")
+    if not 1 <= port <= 65535:
+        raise _refuse_host(field, "has a port that is not 1..65535")
+    return host
+
+
+def check_host(
+    host: str,
+    port: int,
+    *,
+    allow_hosts: frozenset[str] = frozenset(),
+    resolver: Resolver | None = None,
+    field: str = "host",
+) -> Destination:
+    """The rules of :func:`check_url` for a host and port that is not a URL (a database server): the host
+    resolved once and every address checked; answers the `Destination` to connect to (its addresses only,
+    never the name resolved again).
+
+    Raises ValidationError naming `field` when the host or any of its addresses is refused.
+    """
+    host = _host_part(host, port, field)
+    try:
+        name, addresses = _resolve(host, port, resolver, field)
+    except ValidationError as error:
+        raise _refuse_host(field, error.errors[0].message) from None
+    names, networks = _parse_allow_list(allow_hosts)
+    for address in addresses:
+        reason = _why_refused(address, host_allowed=name in names, networks=networks)
+        if reason is not None:
+            raise _refuse_host(field, reason)
+    return Destination(name, port, tuple(dict.fromkeys(str(a) for a in addresses)))
+
+
+def check_host_shape(host: str, *, allow_hosts: frozenset[str] = frozenset(), field: str = "host") -> None:
+    """The save-time checks of a host that need no DNS (as :func:`check_url_shape`): its syntax, an IP literal
+    in any form against the same ranges, and ``localhost`` names. :func:`check_host` checks all again when a
+    connection is made. Raises ValidationError naming `field`."""
+    host = _host_part(host, 1, field)
+    names, networks = _parse_allow_list(allow_hosts)
+    try:
+        literal = _literal(host)
+    except ValueError:
+        raise _refuse_host(field, "is not a valid IP address") from None
+    if literal is not None:
+        reason = _why_refused(literal, host_allowed=str(literal) in names, networks=networks)
+        if reason is not None:
+            raise _refuse_host(field, reason)
+        return
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise _refuse_host(field, "is not a valid host name") from None
+    if not _HOST_NAME.match(name):
+        raise _refuse_host(field, "is not a valid host name")
+    if name not in names and (name == "localhost" or name.endswith(".localhost")):
+        raise _refuse_host(field, "points to a loopback address")

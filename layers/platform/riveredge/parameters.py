@@ -43,29 +43,24 @@ def get(scope: Scope, key: str, default: Any = None) -> Any:
 
 
 def schema_problem(schema: Any) -> str | None:
-    """Why `schema` is not a JSON Schema (draft 2020-12) we can check values against (None: it is)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
+    """Why `schema` is not a JSON Schema (draft 2020-12) we can check values against (None: it is); the rules of
+    riveredge.json_schemas (no references: a ``$ref`` to a URL would make the validator fetch it)."""
+    from riveredge import json_schemas
 
-    if not isinstance(schema, dict):
-        return "must be a JSON Schema object"
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        return f"is not a valid JSON Schema: {error.message}"
-    return None
+    found = json_schemas.problems(schema, "json_schema")
+    return found[0].message if found else None
 
 
 def _json_problem(value: Any, schema: dict[str, Any] | None) -> str | None:
     if schema is None:
         return None
-    from jsonschema import Draft202012Validator
+    from riveredge import json_schemas
 
-    error = next(iter(Draft202012Validator(schema).iter_errors(value)), None)
-    if error is None:
+    found = json_schemas.errors(schema, value, "value", limit=1)
+    if not found:
         return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"breaks its schema{f' at /{where}' if where else ''}: {error.message}"
+    where = found[0].field.removeprefix("value").removeprefix(".").replace(".", "/")
+    return f"breaks its schema{f' at /{where}' if where else ''}: {found[0].message}"
 
 
 def _is_number(value: Any) -> bool:

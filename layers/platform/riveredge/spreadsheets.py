@@ -1,4 +1,4 @@
-"""Spreadsheets written safely: the one way every export builds an xlsx file.
+"""Spreadsheets written safely: the one way every export builds an xlsx or CSV file.
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 could be taken for a formula by Excel or LibreOffice (formula injection: a user
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 forbids these control characters (openpyxl refuses a cell holding one).
@@ -59,3 +60,25 @@ def workbook_bytes(sheet_title: str, headers: Sequence[str], rows: Iterable[Sequ
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV file (UTF-8 with a byte-order mark, so that Excel reads it as UTF-8; CRLF line ends, RFC 4180): a
+    header row, then `rows`, every cell neutralised as in a workbook (a spreadsheet opening the file would run a
+    formula just the same). None is an empty cell; booleans are TRUE / FALSE."""
+    import csv  # only the functions that write CSV load it
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in headers])
+    for row in rows:
+        writer.writerow([_csv_cell(neutralise(cell)) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return value

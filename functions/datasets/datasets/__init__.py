@@ -1,0 +1,1 @@
+"""Datasets: queries on a tenant's data sources, their previews (cached per parameters) and export jobs."""

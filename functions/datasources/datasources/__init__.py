@@ -1,0 +1,1 @@
+"""Data sources: the databases and HTTP APIs a tenant's datasets read."""

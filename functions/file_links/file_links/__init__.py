@@ -1,0 +1,1 @@
+"""File links: preview links (our renderings or kkFileView) and share links of files."""
